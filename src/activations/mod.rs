@@ -1,0 +1,177 @@
+//! Activations (発災・訓練): a drill or a real event. Every operational record belongs to one,
+//! and every screen shows which kind is running. Admins declare and close them; coordinators
+//! and admins post centre-wide announcements (お知らせ) to them.
+
+pub mod announcements;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+pub use announcements::Announcement;
+
+use crate::app::AppState;
+use crate::auth::{CurrentUser, Role};
+use crate::error::{AppError, Result};
+use crate::events::{self, Actor};
+use crate::extract::{ApiJson, ApiPath};
+use crate::store::{Store, Timestamp, on_pool, write_tx};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/activations", get(list).post(create))
+        .route("/api/activations/{id}", get(show))
+        .route("/api/activations/{id}/close", post(close))
+        .merge(announcements::router())
+}
+
+/// The two kinds, never mixed: a drill must never change a real activation's records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// 訓練
+    Drill,
+    /// 災害対応
+    Real,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Drill => "drill",
+            Kind::Real => "real",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+pub struct Activation {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub status: String,
+    pub opened_at: Timestamp,
+    pub closed_at: Option<Timestamp>,
+    /// The seq of the activation's latest event.
+    pub last_seq: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewActivation {
+    pub name: String,
+    pub kind: Kind,
+}
+
+/// Declares an activation. Its first event (`activation_opened`, seq 1) is written with it.
+pub async fn open(store: &Store, new: NewActivation, actor: &Actor) -> Result<(Activation, events::Event)> {
+    let name = new.name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(AppError::invalid("name", "an activation needs a name of 1 to 200 characters"));
+    }
+    let now = Timestamp::now();
+    let out = write_tx!(store, tx => {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO activations (name, kind, opened_at, opened_by) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(name)
+        .bind(new.kind.as_str())
+        .bind(now)
+        .bind(actor.user_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let mut activation = Activation {
+            id,
+            name: name.to_string(),
+            kind: new.kind.as_str().to_string(),
+            status: "open".into(),
+            opened_at: now,
+            closed_at: None,
+            last_seq: 1,
+        };
+        let event = events::append!(tx, id, "activation_opened", actor, &activation);
+        activation.last_seq = event.seq;
+        (activation, event)
+    });
+    Ok(out)
+}
+
+pub async fn list_all(store: &Store) -> Result<Vec<Activation>> {
+    let rows = on_pool!(store, pool => {
+        sqlx::query_as("SELECT id, name, kind, status, opened_at, closed_at, last_seq FROM activations ORDER BY status = 'closed', id DESC")
+            .fetch_all(pool)
+            .await?
+    });
+    Ok(rows)
+}
+
+pub async fn get_one(store: &Store, id: i64) -> Result<Activation> {
+    let row: Option<Activation> = on_pool!(store, pool => {
+        sqlx::query_as("SELECT id, name, kind, status, opened_at, closed_at, last_seq FROM activations WHERE id = $1").bind(id).fetch_optional(pool).await?
+    });
+    row.ok_or(AppError::NotFound("activation"))
+}
+
+/// Closes an activation: its last event is `activation_closed`, and later writes answer 409.
+pub async fn close_one(store: &Store, id: i64, actor: &Actor) -> Result<(Activation, events::Event)> {
+    let now = Timestamp::now();
+    let out = write_tx!(store, tx => {
+        let closed: Option<Activation> = sqlx::query_as("UPDATE activations SET status = 'closed', closed_at = $2, closed_by = $3, last_seq = last_seq + 1 \
+             WHERE id = $1 AND status = 'open' RETURNING id, name, kind, status, opened_at, closed_at, last_seq")
+        .bind(id)
+        .bind(now)
+        .bind(actor.user_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(closed) = closed else {
+            get_one(store, id).await?;
+            return Err(AppError::Conflict("this activation is already closed".into()));
+        };
+        let event = events::record!(tx, id, closed.last_seq, "activation_closed", actor, &closed);
+        (closed, event)
+    });
+    Ok(out)
+}
+
+
+async fn list(State(state): State<AppState>, _user: CurrentUser) -> Result<Json<Vec<Activation>>> {
+    Ok(Json(list_all(&state.store).await?))
+}
+
+async fn show(State(state): State<AppState>, _user: CurrentUser, ApiPath(id): ApiPath<i64>) -> Result<Json<Activation>> {
+    Ok(Json(get_one(&state.store, id).await?))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<NewActivation>,
+) -> Result<(StatusCode, Json<Activation>)> {
+    user.require(&[Role::Admin])?;
+    let store = state.store.clone();
+    let actor = user.actor();
+    let activation = state
+        .commit(async move {
+            let (activation, event) = open(&store, body, &actor).await?;
+            Ok((activation, vec![event]))
+        })
+        .await?;
+    tracing::info!(activation = activation.id, kind = %activation.kind, "activation opened");
+    Ok((StatusCode::CREATED, Json(activation)))
+}
+
+async fn close(State(state): State<AppState>, user: CurrentUser, ApiPath(id): ApiPath<i64>) -> Result<Json<Activation>> {
+    user.require(&[Role::Admin])?;
+    let store = state.store.clone();
+    let actor = user.actor();
+    let activation = state
+        .commit(async move {
+            let (activation, event) = close_one(&store, id, &actor).await?;
+            Ok((activation, vec![event]))
+        })
+        .await?;
+    tracing::info!(activation = activation.id, "activation closed");
+    Ok(Json(activation))
+}

@@ -1,0 +1,95 @@
+//! The one error type of the HTTP API. Every failure leaves as JSON
+//! `{"error": "...", ...}` with a status a client can act on; internal causes are logged
+//! (without personal data) and never shown.
+//!
+//! Database errors are classified here, in one place: a constraint violation is the client's
+//! conflict (409), an unreachable database is a 503 with `Retry-After`, anything else is a 500.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("authentication required")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// Input that cannot be accepted, naming the field (JSON path, query parameter, ...).
+    #[error("{message}")]
+    Invalid { field: String, message: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("this route does not take that method")]
+    MethodNotAllowed,
+    #[error("the database is unavailable; try again shortly")]
+    Unavailable,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> AppError {
+        AppError::Invalid { field: field.into(), message: message.into() }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Invalid { .. } => StatusCode::BAD_REQUEST,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> AppError {
+        match &err {
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                AppError::Conflict("a record with the same key already exists".into())
+            }
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                AppError::Conflict("a referenced record does not exist".into())
+            }
+            sqlx::Error::Database(db) if db.is_check_violation() => {
+                AppError::Conflict("the record breaks a rule of the register".into())
+            }
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                tracing::warn!(error = %err, "database unavailable");
+                AppError::Unavailable
+            }
+            _ => AppError::Internal(err.into()),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let body = match &self {
+            AppError::Invalid { field, message } => json!({ "error": message, "field": field }),
+            AppError::Internal(err) => {
+                // The cause goes to the log for the operator; the client learns only that it
+                // was not its fault.
+                tracing::error!(error = %format!("{err:#}"), "internal error");
+                json!({ "error": "internal error" })
+            }
+            other => json!({ "error": other.to_string() }),
+        };
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+        }
+        response
+    }
+}

@@ -1,0 +1,68 @@
+//! Request extractors whose rejections are our JSON errors, naming the field that was wrong.
+//!
+//! axum's own `Json`, `Query` and `Path` answer plain text; a terminal (or a tired person
+//! reading a toast) needs `{"error": "...", "field": "text"}` instead.
+
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::http::request::Parts;
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+
+use crate::error::AppError;
+
+/// A JSON body. A syntax error names the line and column; a wrong or missing value names
+/// the field by its path (`text`, `members[2].name`).
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let body = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| AppError::invalid("body", e.body_text()))?;
+        parse_json(&body).map(ApiJson)
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            AppError::invalid("body", format!("the body is not valid JSON: {inner}"))
+        } else {
+            let field = if path == "." { "body".to_string() } else { path };
+            AppError::invalid(field, inner.to_string())
+        }
+    })
+}
+
+/// Query parameters; a bad value names the parameter.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| ApiQuery(v))
+            .map_err(|e| AppError::invalid("query", e.body_text()))
+    }
+}
+
+/// Path parameters, such as an activation id that must be a number.
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(v)| ApiPath(v))
+            .map_err(|e| AppError::invalid("path", e.body_text()))
+    }
+}

@@ -1,0 +1,205 @@
+//! The `saigai-vc` command: parse the command line, set up logging, open the store (which
+//! runs the migrations), then serve or run a one-off command. Everything else lives in the
+//! library crate.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use saigai_vc::activations::{self, Kind, NewActivation};
+use saigai_vc::auth::{Role, users};
+use saigai_vc::events::Actor;
+use saigai_vc::{AppState, Settings, Store};
+use tracing_subscriber::EnvFilter;
+
+const DEFAULT_DATABASE: &str = "sqlite://data/saigai-vc.db";
+
+#[derive(Parser)]
+#[command(name = "saigai-vc", version, about = "災害ボランティアセンター運営システム / disaster volunteer centre server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(Serve),
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Run a benchmark and print its figures.
+    #[command(subcommand)]
+    Bench(saigai_vc::bench::BenchCommand),
+}
+
+#[derive(clap::Args)]
+struct Database {
+    /// sqlite://PATH (default, created on first start) or postgres://USER@HOST/DB.
+    #[arg(long, env = "SAIGAI_DATABASE_URL", default_value = DEFAULT_DATABASE)]
+    database: String,
+}
+
+#[derive(clap::Args)]
+struct Serve {
+    /// Address to listen on. Use 0.0.0.0:8080 to let the centre's other terminals connect.
+    #[arg(long, env = "SAIGAI_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    #[command(flatten)]
+    database: Database,
+    /// Create a demo drill activation (デモ訓練) to try the board with.
+    #[arg(long)]
+    demo: bool,
+    /// How long a login lasts, in hours.
+    #[arg(long, env = "SAIGAI_SESSION_HOURS", default_value_t = 16)]
+    session_hours: u64,
+    /// Seconds between websocket pings; a terminal silent for two is disconnected.
+    #[arg(long, env = "SAIGAI_PING_SECONDS", default_value_t = 20)]
+    ping_seconds: u64,
+    /// Extra origins allowed to open the board websocket (a reverse proxy's public URL).
+    #[arg(long = "allowed-origin", env = "SAIGAI_ALLOWED_ORIGINS", value_delimiter = ',')]
+    allowed_origins: Vec<String>,
+    /// Mark the session cookie Secure (serve over HTTPS through a proxy).
+    #[arg(long, env = "SAIGAI_SECURE_COOKIE")]
+    secure_cookie: bool,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is read from standard input.
+    Add {
+        name: String,
+        #[arg(long, value_enum)]
+        role: Role,
+        /// The welfare shelter a shelter_operator runs.
+        #[arg(long)]
+        shelter: Option<i64>,
+        /// Read the password from standard input (required: never on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        #[command(flatten)]
+        database: Database,
+    },
+    /// Set a user's password (read from standard input) and end their sessions.
+    Passwd {
+        name: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        #[command(flatten)]
+        database: Database,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_env("SAIGAI_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")))
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        match cli.command {
+            Command::Serve(serve) => run_server(serve).await,
+            Command::User(command) => run_user(command).await,
+            Command::Bench(command) => saigai_vc::bench::run(command).await,
+        }
+    })
+}
+
+async fn run_server(args: Serve) -> anyhow::Result<()> {
+    let store = Store::open(&args.database.database).await?;
+    let first_admin_password = users::ensure_first_admin(&store).await?;
+    if args.demo {
+        ensure_demo(&store).await?;
+    }
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let address = listener.local_addr()?;
+    print_welcome(address, first_admin_password.as_deref(), args.demo);
+    let settings = Settings {
+        session_ttl: Duration::from_secs(args.session_hours.max(1) * 3600),
+        ping_interval: Duration::from_secs(args.ping_seconds.max(1)),
+        allowed_origins: args.allowed_origins,
+        secure_cookie: args.secure_cookie,
+        ..Settings::default()
+    };
+    tracing::info!(%address, database = ?store.engine(), "serving");
+    saigai_vc::run(listener, AppState::new(store, settings), saigai_vc::app::shutdown_signal()).await
+}
+
+/// The demo drill: an open drill activation with a first announcement, created once.
+async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
+    const NAME: &str = "デモ訓練 (demo drill)";
+    let existing = activations::list_all(store).await?;
+    if existing.iter().any(|a| a.name == NAME && a.status == "open") {
+        return Ok(());
+    }
+    let system = Actor { user_id: None, name: "system".into() };
+    let (activation, _) = activations::open(store, NewActivation { name: NAME.into(), kind: Kind::Drill }, &system).await?;
+    activations::announcements::post_one(
+        store,
+        activation.id,
+        "デモ訓練を開始しました。これは訓練です。/ The demo drill has started. This is a drill.",
+        &system,
+    )
+    .await?;
+    Ok(())
+}
+
+fn print_welcome(address: SocketAddr, first_admin_password: Option<&str>, demo: bool) {
+    let host = if address.ip().is_unspecified() { "127.0.0.1".to_string() } else { address.ip().to_string() };
+    println!();
+    println!("saigai-vc 起動しました / started");
+    println!("  ブラウザで開く / open:  http://{host}:{}/", address.port());
+    match first_admin_password {
+        Some(password) => {
+            println!("  管理者 / admin user:    admin");
+            println!("  パスワード / password:  {password}");
+            println!("  (この表示は一度だけです。控えてください / shown only once: write it down)");
+        }
+        None => println!(
+            "  管理者のパスワードは初回起動時に表示済みです / the admin password was shown at first start\n  \
+             (再設定 / reset: saigai-vc user passwd admin --password-stdin)"
+        ),
+    }
+    if demo {
+        println!("  デモ訓練を用意しました / a demo drill activation is ready");
+    }
+    if address.ip().is_loopback() {
+        println!("  他の端末から使うには / for other terminals: --listen 0.0.0.0:{}", address.port());
+    }
+    println!();
+}
+
+async fn run_user(command: UserCommand) -> anyhow::Result<()> {
+    match command {
+        UserCommand::Add { name, role, shelter, password_stdin: _, database } => {
+            let password = read_password()?;
+            let store = Store::open(&database.database).await?;
+            let new = users::NewUser { username: &name, role, shelter_id: shelter, password: &password };
+            users::add(&store, new).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("added user {name} ({})", role.as_str());
+            store.close().await;
+        }
+        UserCommand::Passwd { name, password_stdin: _, database } => {
+            let password = read_password()?;
+            let store = Store::open(&database.database).await?;
+            users::set_password(&store, &name, &password).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("password of {name} changed; their sessions were ended");
+            store.close().await;
+        }
+    }
+    Ok(())
+}
+
+/// The first line of standard input, without its line ending.
+fn read_password() -> anyhow::Result<String> {
+    let mut input = String::new();
+    std::io::stdin().read_to_string(&mut input).context("cannot read the password from standard input")?;
+    let password = input.lines().next().unwrap_or_default().to_string();
+    anyhow::ensure!(!password.is_empty(), "no password on standard input");
+    Ok(password)
+}

@@ -1,0 +1,189 @@
+//! The storage boundary: one `Store` over SQLite (the default, one embedded file) or
+//! PostgreSQL (for deployments with several server instances on one database).
+//!
+//! Each engine has its own module for what really differs: connecting, pragmas and their
+//! check at start-up, migrations, and how a write transaction begins. Queries whose SQL is the
+//! same on both engines are written once and run through [`on_pool!`] and [`write_tx!`],
+//! which expand the same code for each concrete pool type; nothing here is generic over
+//! `sqlx::Database` (the sqlx maintainers advise against that, sqlx issues #964 and #483).
+//! Queries whose SQL differs go in the engine modules.
+//!
+//! Every write runs in one transaction. A write that changes an activation's records also
+//! appends its event in that transaction (see `events::append!`), so the change and its audit
+//! row commit or vanish together.
+
+mod postgres;
+mod sqlite;
+
+use std::sync::Arc;
+
+use serde::{Serialize, Serializer};
+
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+/// The database behind the server. Cheap to clone: both variants hold a pool handle.
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite(Arc<SqliteStore>),
+    Postgres(Arc<PostgresStore>),
+}
+
+/// Which engine a store runs on, for messages and tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Store {
+    /// Opens the database named by `url` (`sqlite://PATH` or `postgres://...`), checks its
+    /// settings and runs the embedded migrations for its engine.
+    pub async fn open(url: &str) -> anyhow::Result<Store> {
+        let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Store::Postgres(Arc::new(PostgresStore::connect(url).await?))
+        } else if url.starts_with("sqlite:") {
+            Store::Sqlite(Arc::new(SqliteStore::connect(url).await?))
+        } else {
+            anyhow::bail!(
+                "unsupported database URL: expected sqlite://PATH or postgres://..., got a URL starting with {:?}",
+                url.split(':').next().unwrap_or_default()
+            );
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> anyhow::Result<()> {
+        match self {
+            Store::Sqlite(s) => sqlx::migrate!("migrations/sqlite").run(&s.pool).await?,
+            Store::Postgres(s) => sqlx::migrate!("migrations/postgres").run(&s.pool).await?,
+        }
+        Ok(())
+    }
+
+    pub fn engine(&self) -> Engine {
+        match self {
+            Store::Sqlite(_) => Engine::Sqlite,
+            Store::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    /// True when the database answers a trivial query: what `/healthz` reports.
+    pub async fn is_reachable(&self) -> bool {
+        let probe = on_pool!(self, pool => sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(pool).await);
+        probe.is_ok()
+    }
+
+    /// Closes every connection; used at shutdown so SQLite checkpoints its WAL.
+    pub async fn close(&self) {
+        match self {
+            Store::Sqlite(s) => s.pool.close().await,
+            Store::Postgres(s) => s.pool.close().await,
+        }
+    }
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool of whichever engine `$store` holds.
+/// The body is compiled once per engine, so it must be SQL both engines accept.
+#[macro_export]
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite(s) => {
+                let $pool = &s.pool;
+                $body
+            }
+            $crate::store::Store::Postgres(s) => {
+                let $pool = &s.pool;
+                $body
+            }
+        }
+    };
+}
+
+/// Runs `$body` inside one write transaction bound to `$tx`, committing when the body
+/// finishes and rolling back if it returns early with `?`.
+///
+/// SQLite: writers first queue on an in-process gate (so they wait in tokio, not in
+/// SQLite's sleeping busy handler), then `BEGIN IMMEDIATE` takes the write lock up front, so
+/// a transaction that reads before it writes cannot fail half-way with SQLITE_BUSY.
+/// PostgreSQL: an ordinary transaction; row locks serialise what must be serialised.
+#[macro_export]
+macro_rules! write_tx {
+    ($store:expr, $tx:ident => $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite(s) => {
+                let _writer = s.writer.lock().await;
+                let mut $tx = s.pool.begin_with("BEGIN IMMEDIATE").await?;
+                let out = $body;
+                $tx.commit().await?;
+                out
+            }
+            $crate::store::Store::Postgres(s) => {
+                let mut $tx = s.pool.begin().await?;
+                let out = $body;
+                $tx.commit().await?;
+                out
+            }
+        }
+    };
+}
+
+/// Runs `$body` inside one read-only transaction that sees a single consistent state of the
+/// database: how a snapshot of the board matches exactly one event `seq`.
+#[macro_export]
+macro_rules! read_tx {
+    ($store:expr, $tx:ident => $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite(s) => {
+                // In WAL mode a deferred transaction reads one snapshot from its first SELECT.
+                let mut $tx = s.pool.begin().await?;
+                let out = $body;
+                $tx.commit().await?;
+                out
+            }
+            $crate::store::Store::Postgres(s) => {
+                let mut $tx = s
+                    .pool
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?;
+                let out = $body;
+                $tx.commit().await?;
+                out
+            }
+        }
+    };
+}
+
+pub use crate::{on_pool, read_tx, write_tx};
+
+/// A point in time, stored as microseconds since the Unix epoch (UTC) in both engines and
+/// shown as RFC 3339 in JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, sqlx::Type)]
+#[sqlx(transparent)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    pub fn now() -> Timestamp {
+        Timestamp(chrono::Utc::now().timestamp_micros())
+    }
+
+    pub fn plus_seconds(self, seconds: i64) -> Timestamp {
+        Timestamp(self.0.saturating_add(seconds.saturating_mul(1_000_000)))
+    }
+
+    pub fn to_rfc3339(self) -> String {
+        match chrono::DateTime::from_timestamp_micros(self.0) {
+            Some(t) => t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            None => String::new(),
+        }
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_rfc3339())
+    }
+}
