@@ -93,14 +93,16 @@ impl AppState {
             hub.publish(&events);
             Ok(value)
         });
-        task.await.map_err(|e| AppError::Internal(anyhow::anyhow!("write task failed: {e}")))?
+        task.await
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("write task failed: {e}")))?
     }
 }
 
 /// The whole HTTP surface: each capability's router, the board's websocket, the web page.
 pub fn app(state: AppState) -> Router {
     // Everything the page needs is served from here: no CDN, no inline script.
-    let csp = "default-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'";
+    let csp =
+        "default-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'";
     Router::new()
         .route("/healthz", get(healthz))
         .merge(crate::auth::router())
@@ -109,17 +111,29 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::web::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp)))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(csp),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static("referrer-policy"),
             HeaderValue::from_static("no-referrer"),
         ))
         // API answers carry personal data: never cached by a shared terminal's browser.
-        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             // The matched route, never the raw URI: query strings may carry names.
-            let route = req.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str());
+            let route = req
+                .extensions()
+                .get::<MatchedPath>()
+                .map_or("unmatched", |p| p.as_str());
             tracing::info_span!("http", method = %req.method(), route)
         }))
         .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
@@ -136,15 +150,25 @@ async fn method_not_allowed() -> AppError {
 
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     if state.store.is_reachable().await {
-        (StatusCode::OK, axum::Json(serde_json::json!({ "status": "ok", "database": state.store.engine() })))
+        (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({ "status": "ok", "database": state.store.engine() })),
+        )
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, axum::Json(serde_json::json!({ "status": "unavailable" })))
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(serde_json::json!({ "status": "unavailable" })),
+        )
     }
 }
 
 /// Serves until `shutdown` completes, then lets in-flight requests finish, closes every
 /// websocket with a close frame, and closes the database.
-pub async fn run(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let token = state.shutdown.clone();
     let sockets = state.sockets.clone();
     let store = state.store.clone();
@@ -158,9 +182,14 @@ pub async fn run(listener: TcpListener, state: AppState, shutdown: impl Future<O
             token.cancel();
         }
     };
-    axum::serve(listener, router).with_graceful_shutdown(on_signal).await?;
+    axum::serve(listener, router)
+        .with_graceful_shutdown(on_signal)
+        .await?;
     sockets.close();
-    if tokio::time::timeout(Duration::from_secs(10), sockets.wait()).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(10), sockets.wait())
+        .await
+        .is_err()
+    {
         tracing::warn!("some websockets did not close within 10 s");
     }
     store.close().await;

@@ -33,8 +33,19 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
         if inner.is_syntax() || inner.is_eof() {
             AppError::invalid("body", format!("the body is not valid JSON: {inner}"))
         } else {
-            let field = if path == "." { "body".to_string() } else { path };
-            AppError::invalid(field, inner.to_string())
+            // A missing field is reported at its parent's path; name the field itself.
+            let message = inner.to_string();
+            let missing = message
+                .strip_prefix("missing field `")
+                .and_then(|rest| rest.split_once('`'))
+                .map(|(name, _)| name.to_string());
+            let field = match (path.as_str(), missing) {
+                (".", Some(name)) => name,
+                (parent, Some(name)) => format!("{parent}.{name}"),
+                (".", None) => "body".to_string(),
+                (_, None) => path,
+            };
+            AppError::invalid(field, message)
         }
     })
 }

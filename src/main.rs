@@ -17,7 +17,11 @@ use tracing_subscriber::EnvFilter;
 const DEFAULT_DATABASE: &str = "sqlite://data/saigai-vc.db";
 
 #[derive(Parser)]
-#[command(name = "saigai-vc", version, about = "災害ボランティアセンター運営システム / disaster volunteer centre server")]
+#[command(
+    name = "saigai-vc",
+    version,
+    about = "災害ボランティアセンター運営システム / disaster volunteer centre server"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -59,7 +63,11 @@ struct Serve {
     #[arg(long, env = "SAIGAI_PING_SECONDS", default_value_t = 20)]
     ping_seconds: u64,
     /// Extra origins allowed to open the board websocket (a reverse proxy's public URL).
-    #[arg(long = "allowed-origin", env = "SAIGAI_ALLOWED_ORIGINS", value_delimiter = ',')]
+    #[arg(
+        long = "allowed-origin",
+        env = "SAIGAI_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
     allowed_origins: Vec<String>,
     /// Mark the session cookie Secure (serve over HTTPS through a proxy).
     #[arg(long, env = "SAIGAI_SECURE_COOKIE")]
@@ -95,10 +103,15 @@ enum UserCommand {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_env("SAIGAI_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")))
+        .with_env_filter(
+            EnvFilter::try_from_env("SAIGAI_LOG")
+                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+        )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async {
         match cli.command {
             Command::Serve(serve) => run_server(serve).await,
@@ -127,18 +140,37 @@ async fn run_server(args: Serve) -> anyhow::Result<()> {
         ..Settings::default()
     };
     tracing::info!(%address, database = ?store.engine(), "serving");
-    saigai_vc::run(listener, AppState::new(store, settings), saigai_vc::app::shutdown_signal()).await
+    saigai_vc::run(
+        listener,
+        AppState::new(store, settings),
+        saigai_vc::app::shutdown_signal(),
+    )
+    .await
 }
 
 /// The demo drill: an open drill activation with a first announcement, created once.
 async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
     const NAME: &str = "デモ訓練 (demo drill)";
     let existing = activations::list_all(store).await?;
-    if existing.iter().any(|a| a.name == NAME && a.status == "open") {
+    if existing
+        .iter()
+        .any(|a| a.name == NAME && a.status == "open")
+    {
         return Ok(());
     }
-    let system = Actor { user_id: None, name: "system".into() };
-    let (activation, _) = activations::open(store, NewActivation { name: NAME.into(), kind: Kind::Drill }, &system).await?;
+    let system = Actor {
+        user_id: None,
+        name: "system".into(),
+    };
+    let (activation, _) = activations::open(
+        store,
+        NewActivation {
+            name: NAME.into(),
+            kind: Kind::Drill,
+        },
+        &system,
+    )
+    .await?;
     activations::announcements::post_one(
         store,
         activation.id,
@@ -150,10 +182,17 @@ async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
 }
 
 fn print_welcome(address: SocketAddr, first_admin_password: Option<&str>, demo: bool) {
-    let host = if address.ip().is_unspecified() { "127.0.0.1".to_string() } else { address.ip().to_string() };
+    let host = if address.ip().is_unspecified() {
+        "127.0.0.1".to_string()
+    } else {
+        address.ip().to_string()
+    };
     println!();
     println!("saigai-vc 起動しました / started");
-    println!("  ブラウザで開く / open:  http://{host}:{}/", address.port());
+    println!(
+        "  ブラウザで開く / open:  http://{host}:{}/",
+        address.port()
+    );
     match first_admin_password {
         Some(password) => {
             println!("  管理者 / admin user:    admin");
@@ -169,25 +208,47 @@ fn print_welcome(address: SocketAddr, first_admin_password: Option<&str>, demo: 
         println!("  デモ訓練を用意しました / a demo drill activation is ready");
     }
     if address.ip().is_loopback() {
-        println!("  他の端末から使うには / for other terminals: --listen 0.0.0.0:{}", address.port());
+        println!(
+            "  他の端末から使うには / for other terminals: --listen 0.0.0.0:{}",
+            address.port()
+        );
     }
     println!();
 }
 
 async fn run_user(command: UserCommand) -> anyhow::Result<()> {
     match command {
-        UserCommand::Add { name, role, shelter, password_stdin: _, database } => {
+        UserCommand::Add {
+            name,
+            role,
+            shelter,
+            password_stdin: _,
+            database,
+        } => {
             let password = read_password()?;
             let store = Store::open(&database.database).await?;
-            let new = users::NewUser { username: &name, role, shelter_id: shelter, password: &password };
-            users::add(&store, new).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let new = users::NewUser {
+                username: &name,
+                role,
+                shelter_id: shelter,
+                password: &password,
+            };
+            users::add(&store, new)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("added user {name} ({})", role.as_str());
             store.close().await;
         }
-        UserCommand::Passwd { name, password_stdin: _, database } => {
+        UserCommand::Passwd {
+            name,
+            password_stdin: _,
+            database,
+        } => {
             let password = read_password()?;
             let store = Store::open(&database.database).await?;
-            users::set_password(&store, &name, &password).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            users::set_password(&store, &name, &password)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("password of {name} changed; their sessions were ended");
             store.close().await;
         }
@@ -198,7 +259,9 @@ async fn run_user(command: UserCommand) -> anyhow::Result<()> {
 /// The first line of standard input, without its line ending.
 fn read_password() -> anyhow::Result<String> {
     let mut input = String::new();
-    std::io::stdin().read_to_string(&mut input).context("cannot read the password from standard input")?;
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .context("cannot read the password from standard input")?;
     let password = input.lines().next().unwrap_or_default().to_string();
     anyhow::ensure!(!password.is_empty(), "no password on standard input");
     Ok(password)

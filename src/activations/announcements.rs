@@ -35,13 +35,21 @@ struct NewAnnouncement {
     text: String,
 }
 
-pub async fn post_one(store: &Store, activation_id: i64, text: &str, actor: &Actor) -> Result<(Announcement, events::Event)> {
+pub async fn post_one(
+    store: &Store,
+    activation_id: i64,
+    text: &str,
+    actor: &Actor,
+) -> Result<(Announcement, events::Event)> {
     let text = text.trim();
     if text.is_empty() {
         return Err(AppError::invalid("text", "an announcement needs some text"));
     }
     if text.chars().count() > MAX_CHARS {
-        return Err(AppError::invalid("text", format!("an announcement has at most {MAX_CHARS} characters")));
+        return Err(AppError::invalid(
+            "text",
+            format!("an announcement has at most {MAX_CHARS} characters"),
+        ));
     }
     let now = Timestamp::now();
     let out = write_tx!(store, tx => {

@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/activations", get(list).post(create))
         .route("/api/activations/{id}", get(show))
         .route("/api/activations/{id}/close", post(close))
+        .route("/api/activations/{id}/events", get(event_log))
         .merge(announcements::router())
 }
 
@@ -66,10 +67,17 @@ pub struct NewActivation {
 }
 
 /// Declares an activation. Its first event (`activation_opened`, seq 1) is written with it.
-pub async fn open(store: &Store, new: NewActivation, actor: &Actor) -> Result<(Activation, events::Event)> {
+pub async fn open(
+    store: &Store,
+    new: NewActivation,
+    actor: &Actor,
+) -> Result<(Activation, events::Event)> {
     let name = new.name.trim();
     if name.is_empty() || name.chars().count() > 200 {
-        return Err(AppError::invalid("name", "an activation needs a name of 1 to 200 characters"));
+        return Err(AppError::invalid(
+            "name",
+            "an activation needs a name of 1 to 200 characters",
+        ));
     }
     let now = Timestamp::now();
     let out = write_tx!(store, tx => {
@@ -115,7 +123,11 @@ pub async fn get_one(store: &Store, id: i64) -> Result<Activation> {
 }
 
 /// Closes an activation: its last event is `activation_closed`, and later writes answer 409.
-pub async fn close_one(store: &Store, id: i64, actor: &Actor) -> Result<(Activation, events::Event)> {
+pub async fn close_one(
+    store: &Store,
+    id: i64,
+    actor: &Actor,
+) -> Result<(Activation, events::Event)> {
     let now = Timestamp::now();
     let out = write_tx!(store, tx => {
         let closed: Option<Activation> = sqlx::query_as("UPDATE activations SET status = 'closed', closed_at = $2, closed_by = $3, last_seq = last_seq + 1 \
@@ -135,12 +147,15 @@ pub async fn close_one(store: &Store, id: i64, actor: &Actor) -> Result<(Activat
     Ok(out)
 }
 
-
 async fn list(State(state): State<AppState>, _user: CurrentUser) -> Result<Json<Vec<Activation>>> {
     Ok(Json(list_all(&state.store).await?))
 }
 
-async fn show(State(state): State<AppState>, _user: CurrentUser, ApiPath(id): ApiPath<i64>) -> Result<Json<Activation>> {
+async fn show(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Activation>> {
     Ok(Json(get_one(&state.store, id).await?))
 }
 
@@ -162,7 +177,11 @@ async fn create(
     Ok((StatusCode::CREATED, Json(activation)))
 }
 
-async fn close(State(state): State<AppState>, user: CurrentUser, ApiPath(id): ApiPath<i64>) -> Result<Json<Activation>> {
+async fn close(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Activation>> {
     user.require(&[Role::Admin])?;
     let store = state.store.clone();
     let actor = user.actor();
@@ -174,4 +193,30 @@ async fn close(State(state): State<AppState>, user: CurrentUser, ApiPath(id): Ap
         .await?;
     tracing::info!(activation = activation.id, "activation closed");
     Ok(Json(activation))
+}
+
+/// `GET /api/activations/{id}/events?after=SEQ&limit=N`: the event log, oldest first, for
+/// audit and review. Coordinators and admins only: events carry what was changed.
+async fn event_log(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    crate::extract::ApiQuery(page): crate::extract::ApiQuery<EventPage>,
+) -> Result<Json<Vec<serde_json::Value>>> {
+    user.require(&[Role::Coordinator, Role::Admin])?;
+    get_one(&state.store, id).await?;
+    let limit = page.limit.unwrap_or(1000).clamp(1, 10_000);
+    let events =
+        crate::board::events_after(&state.store, id, page.after.unwrap_or(0), None, limit).await?;
+    let body = events
+        .iter()
+        .map(|e| serde_json::from_str(&e.to_wire()).map_err(anyhow::Error::from))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(Json(body))
+}
+
+#[derive(Deserialize)]
+struct EventPage {
+    after: Option<i64>,
+    limit: Option<i64>,
 }

@@ -11,8 +11,8 @@ mod routes;
 pub mod users;
 
 use axum::extract::FromRequestParts;
-use axum::http::{HeaderMap, header};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -52,7 +52,14 @@ impl Role {
     }
 
     pub fn parse(s: &str) -> Option<Role> {
-        [Role::Admin, Role::Coordinator, Role::ShelterOperator, Role::Board].into_iter().find(|r| r.as_str() == s)
+        [
+            Role::Admin,
+            Role::Coordinator,
+            Role::ShelterOperator,
+            Role::Board,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
     }
 }
 
@@ -78,16 +85,24 @@ impl CurrentUser {
     }
 
     pub fn actor(&self) -> Actor {
-        Actor { user_id: Some(self.id), name: self.username.clone() }
+        Actor {
+            user_id: Some(self.id),
+            name: self.username.clone(),
+        }
     }
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = request_token(&parts.headers).ok_or(AppError::Unauthorized)?;
-        session_user(state, &token).await?.ok_or(AppError::Unauthorized)
+        session_user(state, &token)
+            .await?
+            .ok_or(AppError::Unauthorized)
     }
 }
 
@@ -98,7 +113,9 @@ pub(crate) fn request_token(headers: &HeaderMap) -> Option<String> {
 
 fn bearer_token(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let token = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer "))?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))?;
     Some(token.trim().to_string())
 }
 
@@ -147,6 +164,11 @@ pub async fn session_user(state: &AppState, token: &str) -> Result<Option<Curren
         .await?
     });
     Ok(row.and_then(|r| {
-        Some(CurrentUser { id: r.id, username: r.username, role: Role::parse(&r.role)?, shelter_id: r.shelter_id })
+        Some(CurrentUser {
+            id: r.id,
+            username: r.username,
+            role: Role::parse(&r.role)?,
+            shelter_id: r.shelter_id,
+        })
     }))
 }

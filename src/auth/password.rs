@@ -15,14 +15,20 @@ pub struct Hasher {
 
 fn argon2() -> Argon2<'static> {
     // OWASP's argon2id baseline: 19 MiB, 2 iterations, 1 lane.
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(19 * 1024, 2, 1, None).expect("valid argon2 params"))
+    Argon2::new(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        Params::new(19 * 1024, 2, 1, None).expect("valid argon2 params"),
+    )
 }
 
 impl Default for Hasher {
     fn default() -> Self {
         // One hash per core at most keeps memory at ~19 MiB per permit.
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Hasher { permits: Arc::new(Semaphore::new(cores)) }
+        Hasher {
+            permits: Arc::new(Semaphore::new(cores)),
+        }
     }
 }
 
@@ -36,8 +42,11 @@ impl Hasher {
     pub async fn verify(&self, password: String, stored: String) -> anyhow::Result<bool> {
         let _permit = self.permits.acquire().await?;
         tokio::task::spawn_blocking(move || {
-            let parsed = PasswordHash::new(&stored).map_err(|e| anyhow::anyhow!("stored hash unreadable: {e}"))?;
-            Ok(argon2().verify_password(password.as_bytes(), &parsed).is_ok())
+            let parsed = PasswordHash::new(&stored)
+                .map_err(|e| anyhow::anyhow!("stored hash unreadable: {e}"))?;
+            Ok(argon2()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok())
         })
         .await?
     }
@@ -46,8 +55,11 @@ impl Hasher {
 /// Hashes synchronously: for the command line, where nothing else is waiting.
 pub fn hash_now(password: &str) -> anyhow::Result<String> {
     let salt_bytes: [u8; 16] = rand::random();
-    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| anyhow::anyhow!("cannot encode salt: {e}"))?;
-    let hash = argon2().hash_password(password.as_bytes(), &salt).map_err(|e| anyhow::anyhow!("cannot hash: {e}"))?;
+    let salt = SaltString::encode_b64(&salt_bytes)
+        .map_err(|e| anyhow::anyhow!("cannot encode salt: {e}"))?;
+    let hash = argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| anyhow::anyhow!("cannot hash: {e}"))?;
     Ok(hash.to_string())
 }
 

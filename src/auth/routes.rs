@@ -34,10 +34,16 @@ struct LoggedIn {
     shelter_id: Option<i64>,
 }
 
-async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<Login>) -> Result<Response, AppError> {
+async fn login(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<Login>,
+) -> Result<Response, AppError> {
     let row = users::find_for_login(&state.store, &body.username).await?;
     // Verify against a decoy when the user does not exist, so both answers take as long.
-    let stored = row.as_ref().map_or_else(|| super::password::decoy_hash().to_string(), |r| r.password_hash.clone());
+    let stored = row.as_ref().map_or_else(
+        || super::password::decoy_hash().to_string(),
+        |r| r.password_hash.clone(),
+    );
     let matches = state.hasher.verify(body.password, stored).await?;
     let Some(row) = row.filter(|_| matches) else {
         tracing::info!("login refused");
@@ -60,14 +66,21 @@ async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<Login>) -> 
         sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(pool).await?;
     });
     let cookie = session_cookie(&token, ttl, state.settings.secure_cookie);
-    let body = LoggedIn { token, role, username: body.username, shelter_id: row.shelter_id };
+    let body = LoggedIn {
+        token,
+        role,
+        username: body.username,
+        shelter_id: row.shelter_id,
+    };
     Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
 }
 
 fn session_cookie(token: &str, max_age: i64, secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"))
-        .expect("token is URL-safe base64")
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+    ))
+    .expect("token is URL-safe base64")
 }
 
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {

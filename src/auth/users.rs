@@ -19,20 +19,35 @@ pub struct NewUser<'a> {
 /// Checks a new user's fields; the same rules the database enforces, said in words.
 pub fn validate(user: &NewUser<'_>) -> Result<(), AppError> {
     let name = user.username;
-    if name.is_empty() || name.chars().count() > 64 || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(AppError::invalid("username", "a username is 1 to 64 characters without spaces"));
+    if name.is_empty()
+        || name.chars().count() > 64
+        || name.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(AppError::invalid(
+            "username",
+            "a username is 1 to 64 characters without spaces",
+        ));
     }
     match (user.role, user.shelter_id) {
         (Role::ShelterOperator, None) => {
-            return Err(AppError::invalid("shelter", "a shelter_operator needs --shelter ID: the shelter they run"));
+            return Err(AppError::invalid(
+                "shelter",
+                "a shelter_operator needs --shelter ID: the shelter they run",
+            ));
         }
         (role, Some(_)) if role != Role::ShelterOperator => {
-            return Err(AppError::invalid("shelter", "only a shelter_operator belongs to a shelter"));
+            return Err(AppError::invalid(
+                "shelter",
+                "only a shelter_operator belongs to a shelter",
+            ));
         }
         _ => {}
     }
     if user.password.chars().count() < 8 {
-        return Err(AppError::invalid("password", "a password has at least 8 characters"));
+        return Err(AppError::invalid(
+            "password",
+            "a password has at least 8 characters",
+        ));
     }
     Ok(())
 }
@@ -58,9 +73,16 @@ pub async fn add(store: &Store, user: NewUser<'_>) -> Result<i64, AppError> {
 }
 
 /// Sets a user's password and ends their sessions.
-pub async fn set_password(store: &Store, username: &str, new_password: &str) -> Result<(), AppError> {
+pub async fn set_password(
+    store: &Store,
+    username: &str,
+    new_password: &str,
+) -> Result<(), AppError> {
     if new_password.chars().count() < 8 {
-        return Err(AppError::invalid("password", "a password has at least 8 characters"));
+        return Err(AppError::invalid(
+            "password",
+            "a password has at least 8 characters",
+        ));
     }
     let hash = password::hash_now(new_password)?;
     let updated = crate::store::write_tx!(store, tx => {
@@ -74,7 +96,11 @@ pub async fn set_password(store: &Store, username: &str, new_password: &str) -> 
         }
         id.is_some()
     });
-    if updated { Ok(()) } else { Err(AppError::NotFound("user")) }
+    if updated {
+        Ok(())
+    } else {
+        Err(AppError::NotFound("user"))
+    }
 }
 
 /// On a database with no users at all, creates `admin` with a random password and returns
@@ -85,7 +111,17 @@ pub async fn ensure_first_admin(store: &Store) -> Result<Option<String>, AppErro
         return Ok(None);
     }
     let password = random_password();
-    match add(store, NewUser { username: "admin", role: Role::Admin, shelter_id: None, password: &password }).await {
+    match add(
+        store,
+        NewUser {
+            username: "admin",
+            role: Role::Admin,
+            shelter_id: None,
+            password: &password,
+        },
+    )
+    .await
+    {
         Ok(_) => Ok(Some(password)),
         Err(AppError::Conflict(_)) => Ok(None),
         Err(e) => Err(e),
@@ -97,7 +133,9 @@ pub async fn ensure_first_admin(store: &Store) -> Result<Option<String>, AppErro
 pub fn random_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::rng();
-    (0..16).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+    (0..16)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
 #[derive(sqlx::FromRow)]
@@ -108,7 +146,10 @@ pub(super) struct LoginRow {
     pub shelter_id: Option<i64>,
 }
 
-pub(super) async fn find_for_login(store: &Store, username: &str) -> Result<Option<LoginRow>, AppError> {
+pub(super) async fn find_for_login(
+    store: &Store,
+    username: &str,
+) -> Result<Option<LoginRow>, AppError> {
     let row = on_pool!(store, pool => {
         sqlx::query_as("SELECT id, password_hash, role, shelter_id FROM users WHERE username = $1 AND disabled = FALSE")
             .bind(username)

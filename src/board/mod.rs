@@ -11,12 +11,15 @@ mod snapshot;
 
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
+use axum::Router;
 use axum::extract::State;
+use axum::extract::ws::{
+    CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade,
+    rejection::WebSocketUpgradeRejection,
+};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use axum::routing::get;
-use axum::Router;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -55,7 +58,11 @@ async fn upgrade(
     let ws = ws.map_err(|e| AppError::invalid("upgrade", e.body_text()))?;
     // Refuse an unknown activation with a 404 before upgrading, so the client can tell.
     crate::activations::get_one(&state.store, query.activation).await?;
-    tracing::debug!(role = user.role.as_str(), activation = query.activation, "board terminal connected");
+    tracing::debug!(
+        role = user.role.as_str(),
+        activation = query.activation,
+        "board terminal connected"
+    );
     let sockets = state.sockets.clone();
     Ok(ws
         .read_buffer_size(READ_BUFFER)
@@ -70,7 +77,9 @@ async fn upgrade(
 /// our own (and configured proxies). Non-browser clients send no Origin and are let through;
 /// they still need a session.
 fn check_origin(headers: &HeaderMap, allowed: &[String]) -> Result<()> {
-    let Some(origin) = headers.get(header::ORIGIN) else { return Ok(()) };
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return Ok(());
+    };
     let origin = origin.to_str().unwrap_or_default();
     if allowed.iter().any(|a| a.eq_ignore_ascii_case(origin)) {
         return Ok(());
@@ -82,7 +91,10 @@ fn check_origin(headers: &HeaderMap, allowed: &[String]) -> Result<()> {
             None => host,
         })
     });
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).map(|h| h.to_ascii_lowercase());
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(|h| h.to_ascii_lowercase());
     match (origin_host, host) {
         (Some(o), Some(h)) if o == h => Ok(()),
         _ => Err(AppError::Forbidden("websocket from a foreign origin")),
@@ -111,12 +123,25 @@ async fn terminal(mut socket: WebSocket, state: AppState, query: BoardQuery) {
         End::ClientLeft | End::SendStalled => None,
     };
     if let Some((code, reason)) = close {
-        let frame = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
-        let _ = tokio::time::timeout(Duration::from_secs(2), socket.send(Message::Close(Some(frame)))).await;
+        let frame = CloseFrame {
+            code,
+            reason: Utf8Bytes::from_static(reason),
+        };
+        let _ = tokio::time::timeout(
+            Duration::from_secs(2),
+            socket.send(Message::Close(Some(frame))),
+        )
+        .await;
     }
     match &end {
-        End::Failed(error) => tracing::warn!(activation = query.activation, %error, "board terminal failed"),
-        _ => tracing::debug!(activation = query.activation, ?end, "board terminal disconnected"),
+        End::Failed(error) => {
+            tracing::warn!(activation = query.activation, %error, "board terminal failed")
+        }
+        _ => tracing::debug!(
+            activation = query.activation,
+            ?end,
+            "board terminal disconnected"
+        ),
     }
 }
 
@@ -140,7 +165,9 @@ impl Feed<'_> {
     }
 
     async fn send_snapshot(&mut self) -> std::result::Result<(), End> {
-        let (seq, text) = snapshot(self.store, self.activation_id).await.map_err(|e| End::Failed(e.to_string()))?;
+        let (seq, text) = snapshot(self.store, self.activation_id)
+            .await
+            .map_err(|e| End::Failed(e.to_string()))?;
         self.send(Utf8Bytes::from(text)).await?;
         self.last = seq;
         Ok(())
@@ -148,7 +175,11 @@ impl Feed<'_> {
 
     /// Sends stored events after `self.last` and before `before` (exclusive; `None` for all).
     /// Falls back to a snapshot when more than `limit` are missing.
-    async fn send_stored(&mut self, before: Option<i64>, limit: i64) -> std::result::Result<(), End> {
+    async fn send_stored(
+        &mut self,
+        before: Option<i64>,
+        limit: i64,
+    ) -> std::result::Result<(), End> {
         let events = events_after(self.store, self.activation_id, self.last, before, limit + 1)
             .await
             .map_err(|e| End::Failed(e.to_string()))?;
@@ -163,15 +194,28 @@ impl Feed<'_> {
     }
 }
 
-async fn serve_terminal(socket: &mut WebSocket, state: &AppState, activation_id: i64, since: Option<i64>) -> anyhow::Result<End> {
+async fn serve_terminal(
+    socket: &mut WebSocket,
+    state: &AppState,
+    activation_id: i64,
+    since: Option<i64>,
+) -> anyhow::Result<End> {
     let settings = &state.settings;
     // Subscribe before reading anything from the database: see the module comment.
     let mut live = state.hub.subscribe(activation_id);
-    let mut feed = Feed { socket, store: &state.store, activation_id, last: 0, send_timeout: settings.ping_interval * 2 };
+    let mut feed = Feed {
+        socket,
+        store: &state.store,
+        activation_id,
+        last: 0,
+        send_timeout: settings.ping_interval * 2,
+    };
 
     let start = async {
         match since {
-            Some(since) if since >= 0 && since <= current_seq(&state.store, activation_id).await? => {
+            Some(since)
+                if since >= 0 && since <= current_seq(&state.store, activation_id).await? =>
+            {
                 feed.last = since;
                 Ok(feed.send_stored(None, settings.replay_limit).await)
             }
@@ -233,7 +277,12 @@ async fn serve_terminal(socket: &mut WebSocket, state: &AppState, activation_id:
 
 impl Feed<'_> {
     async fn send_ping(&mut self) -> std::result::Result<(), End> {
-        match tokio::time::timeout(self.send_timeout, self.socket.send(Message::Ping(bytes::Bytes::new()))).await {
+        match tokio::time::timeout(
+            self.send_timeout,
+            self.socket.send(Message::Ping(bytes::Bytes::new())),
+        )
+        .await
+        {
             Ok(Ok(())) => Ok(()),
             Ok(Err(_)) => Err(End::ClientLeft),
             Err(_) => Err(End::SendStalled),
@@ -249,7 +298,13 @@ async fn current_seq(store: &Store, activation_id: i64) -> Result<i64> {
 }
 
 /// Stored events with `after < seq < before`, in order, at most `limit`.
-pub async fn events_after(store: &Store, activation_id: i64, after: i64, before: Option<i64>, limit: i64) -> Result<Vec<Event>> {
+pub async fn events_after(
+    store: &Store,
+    activation_id: i64,
+    after: i64,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Event>> {
     let rows: Vec<EventRow> = on_pool!(store, pool => {
         sqlx::query_as(
             "SELECT activation_id, seq, type, payload, actor, at FROM events \

@@ -38,7 +38,12 @@ struct SnapshotMessage<'a> {
 pub async fn snapshot(store: &Store, activation_id: i64) -> Result<(i64, String)> {
     let board = read_board(store, activation_id).await?;
     let seq = board.activation.last_seq;
-    let text = serde_json::to_string(&SnapshotMessage { kind: "snapshot", seq, data: &board }).map_err(anyhow::Error::from)?;
+    let text = serde_json::to_string(&SnapshotMessage {
+        kind: "snapshot",
+        seq,
+        data: &board,
+    })
+    .map_err(anyhow::Error::from)?;
     Ok((seq, text))
 }
 

@@ -49,20 +49,29 @@ impl Hub {
     /// `capacity` is how many events a terminal may fall behind before it is resynchronised
     /// with a fresh snapshot.
     pub fn new(capacity: usize) -> Hub {
-        Hub { inner: Arc::new(Inner { capacity: capacity.max(1), channels: Mutex::new(HashMap::new()) }) }
+        Hub {
+            inner: Arc::new(Inner {
+                capacity: capacity.max(1),
+                channels: Mutex::new(HashMap::new()),
+            }),
+        }
     }
 
     /// Subscribes to an activation's live events. Subscribe before reading the snapshot or
     /// the replay from the database, so that nothing committed in between is missed.
     pub fn subscribe(&self, activation_id: i64) -> broadcast::Receiver<Frame> {
         let mut channels = self.inner.channels.lock().expect("hub lock poisoned");
-        self.channel(&mut channels, activation_id).sender.subscribe()
+        self.channel(&mut channels, activation_id)
+            .sender
+            .subscribe()
     }
 
     /// Number of terminals subscribed to an activation.
     pub fn terminals(&self, activation_id: i64) -> usize {
         let channels = self.inner.channels.lock().expect("hub lock poisoned");
-        channels.get(&activation_id).map_or(0, |c| c.sender.receiver_count())
+        channels
+            .get(&activation_id)
+            .map_or(0, |c| c.sender.receiver_count())
     }
 
     /// Hands committed events to the terminals. Call only after the transaction committed.
@@ -71,7 +80,10 @@ impl Hub {
         {
             let mut channels = self.inner.channels.lock().expect("hub lock poisoned");
             for event in events {
-                let frame = Frame { seq: event.seq, text: Utf8Bytes::from(event.to_wire()) };
+                let frame = Frame {
+                    seq: event.seq,
+                    text: Utf8Bytes::from(event.to_wire()),
+                };
                 let channel = self.channel(&mut channels, event.activation_id);
                 if channel.published.is_some_and(|p| frame.seq <= p) {
                     continue;
@@ -84,7 +96,9 @@ impl Hub {
                 ids
             };
             for id in touched {
-                let Some(channel) = channels.get_mut(&id) else { continue };
+                let Some(channel) = channels.get_mut(&id) else {
+                    continue;
+                };
                 channel.release_in_order();
                 if !channel.held.is_empty() && !channel.release_scheduled {
                     channel.release_scheduled = true;
@@ -115,7 +129,11 @@ impl Hub {
         }
     }
 
-    fn channel<'a>(&self, channels: &'a mut HashMap<i64, Channel>, activation_id: i64) -> &'a mut Channel {
+    fn channel<'a>(
+        &self,
+        channels: &'a mut HashMap<i64, Channel>,
+        activation_id: i64,
+    ) -> &'a mut Channel {
         channels.entry(activation_id).or_insert_with(|| Channel {
             sender: broadcast::channel(self.inner.capacity).0,
             published: None,
@@ -150,7 +168,14 @@ mod tests {
     use crate::store::Timestamp;
 
     fn event(seq: i64) -> Event {
-        Event { activation_id: 1, seq, kind: "t".into(), at: Timestamp(0), by: "x".into(), payload: "{}".into() }
+        Event {
+            activation_id: 1,
+            seq,
+            kind: "t".into(),
+            at: Timestamp(0),
+            by: "x".into(),
+            payload: "{}".into(),
+        }
     }
 
     #[tokio::test]
@@ -162,7 +187,9 @@ mod tests {
         hub.publish(&[event(2)]);
         hub.publish(&[event(2)]); // a duplicate is dropped
         hub.publish(&[event(4)]);
-        let seqs: Vec<i64> = (0..4).map(|_| rx.try_recv().expect("an event").seq).collect();
+        let seqs: Vec<i64> = (0..4)
+            .map(|_| rx.try_recv().expect("an event").seq)
+            .collect();
         assert_eq!(seqs, vec![1, 2, 3, 4]);
         assert!(rx.try_recv().is_err(), "nothing more, no duplicate");
     }

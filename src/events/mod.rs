@@ -81,7 +81,14 @@ pub struct EventRow {
 
 impl From<EventRow> for Event {
     fn from(r: EventRow) -> Event {
-        Event { activation_id: r.activation_id, seq: r.seq, kind: r.kind, at: r.at, by: r.actor, payload: r.payload }
+        Event {
+            activation_id: r.activation_id,
+            seq: r.seq,
+            kind: r.kind,
+            at: r.at,
+            by: r.actor,
+            payload: r.payload,
+        }
     }
 }
 
@@ -107,12 +114,15 @@ macro_rules! next_seq {
         match seq {
             Some(seq) => seq,
             None => {
-                let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM activations WHERE id = $1")
-                    .bind(activation_id)
-                    .fetch_optional(&mut *$tx)
-                    .await?;
+                let exists: Option<i64> =
+                    sqlx::query_scalar("SELECT id FROM activations WHERE id = $1")
+                        .bind(activation_id)
+                        .fetch_optional(&mut *$tx)
+                        .await?;
                 return Err(match exists {
-                    Some(_) => $crate::error::AppError::Conflict("this activation is closed".into()),
+                    Some(_) => {
+                        $crate::error::AppError::Conflict("this activation is closed".into())
+                    }
                     None => $crate::error::AppError::NotFound("activation"),
                 });
             }

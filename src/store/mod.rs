@@ -72,7 +72,8 @@ impl Store {
 
     /// True when the database answers a trivial query: what `/healthz` reports.
     pub async fn is_reachable(&self) -> bool {
-        let probe = on_pool!(self, pool => sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(pool).await);
+        let probe =
+            on_pool!(self, pool => sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(pool).await);
         probe.is_ok()
     }
 

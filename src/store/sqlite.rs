@@ -9,7 +9,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::{Context, ensure};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 #[derive(Debug)]
 pub struct SqliteStore {
@@ -31,8 +33,9 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10));
         if let Some(dir) = options.get_filename().parent() {
             if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("cannot create the database folder {}", dir.display()))?;
+                std::fs::create_dir_all(dir).with_context(|| {
+                    format!("cannot create the database folder {}", dir.display())
+                })?;
             }
         }
         let pool = SqlitePoolOptions::new()
@@ -41,7 +44,10 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .context("cannot open the SQLite database")?;
-        let store = SqliteStore { pool, writer: tokio::sync::Mutex::new(()) };
+        let store = SqliteStore {
+            pool,
+            writer: tokio::sync::Mutex::new(()),
+        };
         store.check_settings().await?;
         Ok(store)
     }
@@ -49,12 +55,26 @@ impl SqliteStore {
     /// Reads the durability pragmas back: a connection that did not get them must not serve.
     async fn check_settings(&self) -> anyhow::Result<()> {
         let mut conn = self.pool.acquire().await?;
-        let journal: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *conn).await?;
-        let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&mut *conn).await?;
-        let foreign_keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(&mut *conn).await?;
-        let busy_timeout: i64 = sqlx::query_scalar("PRAGMA busy_timeout").fetch_one(&mut *conn).await?;
-        ensure!(journal.eq_ignore_ascii_case("wal"), "SQLite journal_mode is {journal}, expected wal");
-        ensure!(synchronous == 2, "SQLite synchronous is {synchronous}, expected 2 (FULL)");
+        let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&mut *conn)
+            .await?;
+        let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&mut *conn)
+            .await?;
+        let foreign_keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(&mut *conn)
+            .await?;
+        let busy_timeout: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+            .fetch_one(&mut *conn)
+            .await?;
+        ensure!(
+            journal.eq_ignore_ascii_case("wal"),
+            "SQLite journal_mode is {journal}, expected wal"
+        );
+        ensure!(
+            synchronous == 2,
+            "SQLite synchronous is {synchronous}, expected 2 (FULL)"
+        );
         ensure!(foreign_keys == 1, "SQLite foreign_keys is off");
         ensure!(busy_timeout > 0, "SQLite busy_timeout is not set");
         Ok(())
