@@ -28,7 +28,7 @@ pub use snapshot::{Board, snapshot};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, Result};
-use crate::events::{Event, EventRow};
+use crate::events::{Event, EventRow, Frame, Hub};
 use crate::extract::ApiQuery;
 use crate::store::{Store, on_pool};
 
@@ -149,6 +149,7 @@ async fn terminal(mut socket: WebSocket, state: AppState, query: BoardQuery) {
 struct Feed<'a> {
     socket: &'a mut WebSocket,
     store: &'a Store,
+    hub: &'a Hub,
     activation_id: i64,
     /// The seq of the last event (or snapshot) sent.
     last: i64,
@@ -165,11 +166,22 @@ impl Feed<'_> {
     }
 
     async fn send_snapshot(&mut self) -> std::result::Result<(), End> {
-        let (seq, text) = snapshot(self.store, self.activation_id)
-            .await
-            .map_err(|e| End::Failed(e.to_string()))?;
-        self.send(Utf8Bytes::from(text)).await?;
-        self.last = seq;
+        let frame = match self.hub.cached_snapshot(self.activation_id) {
+            Some(frame) => frame,
+            None => {
+                let (seq, text) = snapshot(self.store, self.activation_id)
+                    .await
+                    .map_err(|e| End::Failed(e.to_string()))?;
+                let frame = Frame {
+                    seq,
+                    text: Utf8Bytes::from(text),
+                };
+                self.hub.cache_snapshot(self.activation_id, frame.clone());
+                frame
+            }
+        };
+        self.send(frame.text).await?;
+        self.last = frame.seq;
         Ok(())
     }
 
@@ -206,6 +218,7 @@ async fn serve_terminal(
     let mut feed = Feed {
         socket,
         store: &state.store,
+        hub: &state.hub,
         activation_id,
         last: 0,
         send_timeout: settings.ping_interval * 2,

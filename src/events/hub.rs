@@ -43,6 +43,9 @@ struct Channel {
     held: BTreeMap<i64, Frame>,
     /// Whether a release after GAP_WAIT is already scheduled.
     release_scheduled: bool,
+    /// The latest snapshot message read for this activation, while no newer event has been
+    /// published: a wall of terminals reconnecting after a network blip shares one read.
+    snapshot: Option<Frame>,
 }
 
 impl Hub {
@@ -124,6 +127,7 @@ impl Hub {
             let held = std::mem::take(&mut channel.held);
             for (seq, frame) in held {
                 channel.published = Some(seq);
+                channel.drop_stale_snapshot(seq);
                 let _ = channel.sender.send(frame);
             }
         }
@@ -139,11 +143,38 @@ impl Hub {
             published: None,
             held: BTreeMap::new(),
             release_scheduled: false,
+            snapshot: None,
         })
+    }
+
+    /// A snapshot message read earlier that is still the newest state published.
+    pub fn cached_snapshot(&self, activation_id: i64) -> Option<Frame> {
+        let channels = self.inner.channels.lock().expect("hub lock poisoned");
+        channels
+            .get(&activation_id)
+            .and_then(|c| c.snapshot.clone())
+    }
+
+    /// Keeps a snapshot for the next terminal, unless events after it were already published.
+    /// Any snapshot is a true board as of its seq, so a stale one would still be correct (the
+    /// terminal then catches up from the event table); this only avoids the extra work.
+    pub fn cache_snapshot(&self, activation_id: i64, snapshot: Frame) {
+        let mut channels = self.inner.channels.lock().expect("hub lock poisoned");
+        let channel = self.channel(&mut channels, activation_id);
+        let newest = channel.snapshot.as_ref().map_or(i64::MIN, |s| s.seq);
+        if channel.published.is_none_or(|p| snapshot.seq >= p) && snapshot.seq >= newest {
+            channel.snapshot = Some(snapshot);
+        }
     }
 }
 
 impl Channel {
+    fn drop_stale_snapshot(&mut self, published: i64) {
+        if self.snapshot.as_ref().is_some_and(|s| s.seq < published) {
+            self.snapshot = None;
+        }
+    }
+
     /// Broadcasts held events while they follow on from the last one published.
     fn release_in_order(&mut self) {
         while let Some(entry) = self.held.first_entry() {
@@ -156,6 +187,7 @@ impl Channel {
             }
             let frame = entry.remove();
             self.published = Some(seq);
+            self.drop_stale_snapshot(seq);
             // No receivers is not an error: nobody is watching this activation right now.
             let _ = self.sender.send(frame);
         }

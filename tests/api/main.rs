@@ -33,3 +33,4 @@ mod activations;
 mod auth;
 mod board;
 mod browser;
+mod cli;

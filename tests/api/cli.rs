@@ -1,0 +1,215 @@
+//! The `saigai-vc` binary as the README uses it: `serve --demo` on a fresh database prints
+//! how to log in and serves the demo drill; `user add` creates accounts; SIGTERM shuts down
+//! cleanly.
+
+use std::process::Stdio;
+
+use reqwest::StatusCode;
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::Command;
+
+use crate::helpers::PATIENCE;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_saigai-vc");
+
+/// Runs a one-off command with `stdin` as its standard input: (success, stdout + stderr).
+async fn run(args: &[&str], stdin: &str) -> (bool, String) {
+    let mut child = Command::new(BINARY)
+        .args(args)
+        .env("SAIGAI_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("run saigai-vc");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .await
+        .unwrap();
+    let output = tokio::time::timeout(PATIENCE, child.wait_with_output())
+        .await
+        .expect("finishes")
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_demo_on_a_fresh_database_prints_the_admin_login_and_serves_the_demo_drill() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!(
+        "sqlite://{}",
+        dir.path().join("data/saigai-vc.db").display()
+    );
+    let mut server = Command::new(BINARY)
+        .args([
+            "serve",
+            "--demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            &database,
+        ])
+        .env("SAIGAI_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the server");
+    // Read what a person would read: the URL to open and the admin password.
+    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
+    let (mut url, mut password) = (None, None);
+    tokio::time::timeout(PATIENCE, async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(u) = line.split_whitespace().find(|w| w.starts_with("http://")) {
+                url = Some(u.trim_end_matches('/').to_string());
+            }
+            if line.contains("password:") {
+                password = line.split_whitespace().last().map(String::from);
+            }
+            if url.is_some() && line.contains("demo drill") {
+                break;
+            }
+        }
+    })
+    .await
+    .expect("the server prints its welcome");
+    let url = url.expect("a URL to open");
+    let password = password.expect("the first admin password");
+
+    let client = reqwest::Client::new();
+    let login = client
+        .post(format!("{url}/api/login"))
+        .json(&json!({ "username": "admin", "password": password }));
+    let login: serde_json::Value = login.send().await.unwrap().json().await.unwrap();
+    let token = login["token"]
+        .as_str()
+        .expect("admin logs in with the printed password");
+    let activations: serde_json::Value = client
+        .get(format!("{url}/api/activations"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let demo = &activations[0];
+    assert_eq!(
+        demo["kind"], "drill",
+        "the demo activation is a drill: {activations}"
+    );
+    let page = client.get(format!("{url}/")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(
+        page.text().await.unwrap().contains("app.js"),
+        "the board page is served"
+    );
+
+    // SIGTERM: a graceful shutdown with a clean exit.
+    let pid = server.id().unwrap().to_string();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(killed.success());
+    let status = tokio::time::timeout(PATIENCE, server.wait())
+        .await
+        .expect("exits after SIGTERM")
+        .unwrap();
+    assert!(status.success(), "exit status after SIGTERM: {status}");
+
+    // A second start prints no password again: it was shown once.
+    let (ok, out) = run(
+        &[
+            "user",
+            "passwd",
+            "admin",
+            "--password-stdin",
+            "--database",
+            &database,
+        ],
+        "brand new password\n",
+    )
+    .await;
+    assert!(ok, "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_add_reads_the_password_from_stdin_and_refuses_what_it_cannot_accept() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("users.db").display());
+    let db = ["--database", database.as_str()];
+    let add = |args: Vec<&'static str>| {
+        let mut all: Vec<String> = vec!["user".into(), "add".into()];
+        all.extend(args.into_iter().map(String::from));
+        all.extend(db.iter().map(|s| s.to_string()));
+        all
+    };
+    let cases: Vec<(Vec<&str>, &str, bool, &str)> = vec![
+        (
+            vec!["yamada", "--role", "coordinator", "--password-stdin"],
+            "yamada's password\n",
+            true,
+            "added user yamada",
+        ),
+        (
+            vec!["yamada", "--role", "board", "--password-stdin"],
+            "another password\n",
+            false,
+            "already exists",
+        ),
+        (
+            vec!["plaza", "--role", "shelter_operator", "--password-stdin"],
+            "plaza password\n",
+            false,
+            "--shelter",
+        ),
+        (
+            vec![
+                "plaza",
+                "--role",
+                "shelter_operator",
+                "--shelter",
+                "3",
+                "--password-stdin",
+            ],
+            "plaza password\n",
+            true,
+            "added user plaza",
+        ),
+        (
+            vec!["wall", "--role", "board", "--password-stdin"],
+            "short\n",
+            false,
+            "at least 8",
+        ),
+        (
+            vec!["wall", "--role", "mayor", "--password-stdin"],
+            "long enough pw\n",
+            false,
+            "invalid value",
+        ),
+    ];
+    for (args, stdin, expect_ok, expect_text) in cases {
+        let label = args.join(" ");
+        let argv = add(args);
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        let (ok, out) = run(&argv, stdin).await;
+        assert_eq!(ok, expect_ok, "`{label}`: {out}");
+        assert!(
+            out.contains(expect_text),
+            "`{label}` says {expect_text:?}: {out}"
+        );
+    }
+}
