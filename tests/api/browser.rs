@@ -25,10 +25,17 @@ struct Driver {
 
 async fn start_driver() -> Option<Driver> {
     if !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists() {
-        skip("browser test", "Debian's chromium and chromium-driver are not installed");
+        skip(
+            "browser test",
+            "Debian's chromium and chromium-driver are not installed",
+        );
         return None;
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut process = Command::new(CHROMEDRIVER)
         .arg(format!("--port={port}"))
         .stdout(Stdio::piped())
@@ -50,7 +57,10 @@ async fn start_driver() -> Option<Driver> {
     assert_eq!(ready, Ok(true), "chromedriver started");
     // Keep draining its output so it never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Some(Driver { _process: process, url: format!("http://127.0.0.1:{port}") })
+    Some(Driver {
+        _process: process,
+        url: format!("http://127.0.0.1:{port}"),
+    })
 }
 
 async fn browser(driver: &Driver, profile: &std::path::Path) -> Client {
@@ -76,7 +86,9 @@ async fn browser(driver: &Driver, profile: &std::path::Path) -> Client {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_coordinator_sees_an_announcement_appear_live_and_posts_one() {
-    let Some(driver) = start_driver().await else { return };
+    let Some(driver) = start_driver().await else {
+        return;
+    };
     let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite");
     let admin = app.user("admin1", Role::Admin).await;
     app.user("coordinator1", Role::Coordinator).await;
