@@ -107,6 +107,8 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .merge(crate::auth::router())
         .merge(crate::activations::router())
+        .merge(crate::register::router())
+        .merge(crate::audit::router())
         .merge(crate::board::router())
         .merge(crate::web::router())
         .fallback(not_found)

@@ -41,6 +41,12 @@
       drill_banner: "訓練 DRILL — これは訓練です", real_banner: "災害対応",
       conn_connecting: "接続中…", conn_open: "接続済み（ライブ）", conn_closed: "切断 — 再接続します",
       last_update: "最終更新", counts_title: "件数", count_announcements: "お知らせ",
+      count_unconfirmed: "安否未確認", count_needs_help: "要支援・救助要請", count_confirmed: "安否確認済",
+      safety_title: "地区別 安否確認", col_district: "地区", col_total: "名簿", district_none: "（地区なし）",
+      status_unconfirmed: "未確認", status_safe_at_home: "在宅・無事", status_evacuated: "避難済",
+      status_needs_help: "要支援・救助要請", status_not_home: "不在", status_hospital: "入院中",
+      status_unreachable: "連絡不能", status_deceased: "死亡",
+      safety_empty: "名簿が取り込まれていません",
       announcements_title: "お知らせ", announcements_empty: "お知らせはまだありません",
       posted_by: "掲示", new_badge: "新着",
       announce_title: "お知らせを掲示", announce_submit: "お知らせを掲示",
@@ -71,6 +77,12 @@
       drill_banner: "訓練 DRILL — This is a drill", real_banner: "Disaster response (災害対応)",
       conn_connecting: "Connecting…", conn_open: "Connected (live)", conn_closed: "Disconnected — reconnecting",
       last_update: "Last update", counts_title: "Counts", count_announcements: "Announcements",
+      count_unconfirmed: "Not yet confirmed", count_needs_help: "Needs help / rescue", count_confirmed: "Confirmed",
+      safety_title: "Safety confirmation by district", col_district: "District", col_total: "Register", district_none: "(no district)",
+      status_unconfirmed: "Unconfirmed", status_safe_at_home: "Safe at home", status_evacuated: "Evacuated",
+      status_needs_help: "Needs help", status_not_home: "Not home", status_hospital: "In hospital",
+      status_unreachable: "Unreachable", status_deceased: "Deceased",
+      safety_empty: "No register has been imported",
       announcements_title: "Announcements", announcements_empty: "No announcements yet",
       posted_by: "Posted by", new_badge: "New",
       announce_title: "Post an announcement", announce_submit: "Post announcement",
@@ -111,7 +123,24 @@
     const announcements = Array.isArray(d.announcements) ? d.announcements.slice() : [];
     const counts = Object.assign({}, d.counts || {});
     if (typeof counts.announcements !== "number") counts.announcements = announcements.length;
-    return { activation: d.activation || null, announcements, counts, lastSeq: msg.seq };
+    const safety = Array.isArray(d.safety) ? d.safety.slice() : [];
+    return { activation: d.activation || null, announcements, counts, safety, lastSeq: msg.seq };
+  }
+
+  // Safety counts: one entry per district {district, total, by_status}; replaced whole by events.
+  function withDistrict(safety, entry) {
+    const rest = (safety || []).filter((d) => d.district !== entry.district);
+    return rest.concat([entry]).sort((a, b) => (a.district < b.district ? -1 : a.district > b.district ? 1 : 0));
+  }
+
+  function safetyTotals(safety) {
+    const totals = { total: 0, unconfirmed: 0, needs_help: 0 };
+    for (const d of safety || []) {
+      totals.total += d.total || 0;
+      totals.unconfirmed += (d.by_status && d.by_status.unconfirmed) || 0;
+      totals.needs_help += (d.by_status && d.by_status.needs_help) || 0;
+    }
+    return totals;
   }
 
   // One entry per event type: (state, data) -> new state. Never mutate `state`.
@@ -122,6 +151,14 @@
         announcements: [data].concat(state.announcements),
         counts: Object.assign({}, state.counts, { announcements: (state.counts.announcements || 0) + 1 }),
       });
+    },
+    safety_recorded(state, data) {
+      if (!data || !data.counts) return state;
+      return Object.assign({}, state, { safety: withDistrict(state.safety, data.counts) });
+    },
+    register_imported(state, data) {
+      if (!data || !Array.isArray(data.safety)) return state;
+      return Object.assign({}, state, { safety: data.safety.slice() });
     },
     activation_closed(state, data) {
       if (!data || (state.activation && data.id !== state.activation.id)) return state;
@@ -197,7 +234,7 @@
   function canPost(role) { return role === "coordinator" || role === "admin"; }
 
   const pure = {
-    I18N, EVENT_HANDLERS, reduce, stateFromSnapshot, backoffDelay, formatTime, parseHashActivation,
+    I18N, EVENT_HANDLERS, reduce, stateFromSnapshot, safetyTotals, withDistrict, backoffDelay, formatTime, parseHashActivation,
     pickActivation, activationLabel, validateAnnouncement, canPost,
     setLang(l) { lang = l; }, t,
   };
@@ -209,7 +246,13 @@
   // One element id per count card -> how to read its number from the board state.
   const COUNT_CARDS = {
     "count-announcements": (s) => s.counts.announcements,
+    "count-unconfirmed": (s) => safetyTotals(s.safety).unconfirmed,
+    "count-needs-help": (s) => safetyTotals(s.safety).needs_help,
+    "count-confirmed": (s) => { const x = safetyTotals(s.safety); return x.total - x.unconfirmed; },
   };
+
+  // The columns of the district table, in the order a sweep cares about.
+  const SAFETY_COLUMNS = ["unconfirmed", "needs_help", "unreachable", "not_home", "hospital", "evacuated", "safe_at_home", "deceased"];
 
   const app = {
     me: null,              // {username, role, shelter_id} once logged in
@@ -493,8 +536,32 @@
       $(id).textContent = typeof n === "number" ? String(n) : "–";
     }
     renderAnnouncements();
+    renderSafety();
     renderAnnounceForm();
     renderConnState();
+  }
+
+  function renderSafety() {
+    const safety = app.state ? app.state.safety : [];
+    const head = el("tr");
+    head.appendChild(el("th", null, t("col_district")));
+    head.appendChild(el("th", "num", t("col_total")));
+    for (const s of SAFETY_COLUMNS) head.appendChild(el("th", "num status-" + s, t("status_" + s)));
+    $("safety-head").replaceChildren(head);
+    const frag = document.createDocumentFragment();
+    for (const d of safety) {
+      const tr = el("tr");
+      tr.appendChild(el("th", null, d.district || t("district_none")));
+      tr.appendChild(el("td", "num", d.total));
+      for (const s of SAFETY_COLUMNS) {
+        const n = (d.by_status && d.by_status[s]) || 0;
+        const td = el("td", "num status-" + s + (n > 0 ? " has" : ""), n);
+        tr.appendChild(td);
+      }
+      frag.appendChild(tr);
+    }
+    $("safety-body").replaceChildren(frag);
+    $("safety-empty").hidden = !(app.state && safety.length === 0);
   }
 
   function renderAnnouncements() {

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::activations::{Activation, Announcement};
 use crate::error::{AppError, Result};
+use crate::register::safety::{DistrictCounts, counts_in};
 use crate::store::{Store, read_tx};
 
 /// How many announcements a snapshot carries; older ones stay in the API.
@@ -19,6 +20,8 @@ pub struct Board {
     /// Newest first.
     pub announcements: Vec<Announcement>,
     pub counts: Counts,
+    /// Safety confirmation counts by district: numbers only, never names.
+    pub safety: Vec<DistrictCounts>,
 }
 
 #[derive(Serialize)]
@@ -67,7 +70,8 @@ pub async fn read_board(store: &Store, activation_id: i64) -> Result<Board> {
             .bind(activation_id)
             .fetch_one(&mut *tx)
             .await?;
-        Board { activation, announcements, counts: Counts { announcements: announcement_count } }
+        let safety = counts_in!(tx, activation_id);
+        Board { activation, announcements, counts: Counts { announcements: announcement_count }, safety }
     });
     Ok(board)
 }

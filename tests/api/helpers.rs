@@ -266,6 +266,15 @@ impl Session {
         send(self.request(reqwest::Method::POST, path).json(&body)).await
     }
 
+    pub async fn post_bytes(&self, path: &str, body: Vec<u8>) -> (StatusCode, Value) {
+        send(
+            self.request(reqwest::Method::POST, path)
+                .header("content-type", "text/csv")
+                .body(body),
+        )
+        .await
+    }
+
     pub async fn post_raw(&self, path: &str, body: &'static str) -> (StatusCode, Value) {
         send(
             self.request(reqwest::Method::POST, path)

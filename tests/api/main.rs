@@ -34,3 +34,4 @@ mod auth;
 mod board;
 mod browser;
 mod cli;
+mod register;

@@ -1,0 +1,186 @@
+//! The register's HTTP routes: imports, persons, safety confirmation, disclosure.
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use super::import::{EncodingChoice, ImportOptions};
+use super::{commit, disclosure, persons, safety};
+use crate::app::AppState;
+use crate::auth::{CurrentUser, Role};
+use crate::error::{AppError, Result};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+
+/// A municipality's whole register: a million rows is about 150 MB of CSV.
+const MAX_IMPORT_BYTES: usize = 256 * 1024 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/register/imports",
+            post(import).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)),
+        )
+        .route("/api/register/persons", get(list_persons))
+        .route("/api/register/persons/{resident_id}", get(show_person))
+        .route(
+            "/api/activations/{id}/safety",
+            post(record_safety).get(safety_counts),
+        )
+        .route(
+            "/api/activations/{id}/disclosure",
+            get(show_disclosure).post(declare_disclosure),
+        )
+        .route("/api/activations/{id}/disclosure/end", post(end_disclosure))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportQuery {
+    #[serde(default)]
+    dry_run: bool,
+    #[serde(default)]
+    allow_invalid: bool,
+    encoding: Option<String>,
+}
+
+pub fn encoding_choice(name: Option<&str>) -> Result<EncodingChoice> {
+    match name.unwrap_or("auto") {
+        "auto" => Ok(EncodingChoice::Auto),
+        "utf-8" | "utf8" => Ok(EncodingChoice::Utf8),
+        "cp932" | "shift_jis" | "sjis" => Ok(EncodingChoice::Cp932),
+        other => Err(AppError::invalid(
+            "encoding",
+            format!("unknown encoding {other:?}: use auto, utf-8 or cp932"),
+        )),
+    }
+}
+
+async fn import(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(query): ApiQuery<ImportQuery>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<commit::ImportReport>)> {
+    user.require(&[Role::Admin])?;
+    let options = ImportOptions {
+        encoding: encoding_choice(query.encoding.as_deref())?,
+        ..ImportOptions::default()
+    };
+    // Parsing a large file is CPU work: keep it off the async threads.
+    let parsed =
+        tokio::task::spawn_blocking(move || super::import::parse_register(&body, &options))
+            .await
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("import parser failed: {e}")))?
+            .map_err(|e| AppError::invalid("file", e.to_string()))?;
+    let store = state.store.clone();
+    let actor = user.actor();
+    let report = state
+        .commit(async move {
+            commit::import(&store, parsed, query.dry_run, query.allow_invalid, &actor).await
+        })
+        .await?;
+    let status = if report.committed || query.dry_run {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((status, Json(report)))
+}
+
+async fn list_persons(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(filter): ApiQuery<persons::Filter>,
+) -> Result<Json<Vec<persons::PersonView>>> {
+    Ok(Json(persons::list(&state.store, &user, filter).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PersonQuery {
+    activation: Option<i64>,
+}
+
+async fn show_person(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(resident_id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<PersonQuery>,
+) -> Result<Json<persons::PersonRecord>> {
+    Ok(Json(
+        persons::get(&state.store, &user, &resident_id, query.activation).await?,
+    ))
+}
+
+async fn record_safety(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(check): ApiJson<safety::NewCheck>,
+) -> Result<(StatusCode, Json<safety::Check>)> {
+    user.require(&[Role::Coordinator, Role::Admin])?;
+    let store = state.store.clone();
+    let saved = state
+        .commit(async move {
+            let (check, event) = safety::record(&store, &user, id, check).await?;
+            Ok((check, vec![event]))
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(saved)))
+}
+
+async fn safety_counts(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<safety::DistrictCounts>>> {
+    crate::activations::get_one(&state.store, id).await?;
+    Ok(Json(safety::counts(&state.store, id).await?))
+}
+
+async fn show_disclosure(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Option<super::visibility::Disclosure>>> {
+    crate::activations::get_one(&state.store, id).await?;
+    Ok(Json(
+        super::visibility::active_disclosure(&state.store, id).await?,
+    ))
+}
+
+async fn declare_disclosure(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<disclosure::Declaration>,
+) -> Result<(StatusCode, Json<super::visibility::Disclosure>)> {
+    user.require(&[Role::Admin])?;
+    let store = state.store.clone();
+    let declared = state
+        .commit(async move {
+            let (d, event) = disclosure::declare(&store, &user, id, body).await?;
+            Ok((d, vec![event]))
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(declared)))
+}
+
+async fn end_disclosure(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<StatusCode> {
+    user.require(&[Role::Admin])?;
+    let store = state.store.clone();
+    state
+        .commit(async move {
+            let event = disclosure::end(&store, &user, id).await?;
+            Ok(((), vec![event]))
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

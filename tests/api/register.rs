@@ -1,0 +1,389 @@
+//! The support-needed register through the HTTP API: import (dry run, commit, re-import,
+//! refusal), who sees whom, safety confirmation live on the board, and the audit of reads.
+
+use reqwest::StatusCode;
+use saigai_vc::auth::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::{Session, TestApp};
+
+crate::on_both_backends!(
+    an_import_previews_then_commits_then_reimport_reports_changes,
+    a_file_with_an_invalid_row_commits_nothing_unless_allowed,
+    a_cp932_file_keeps_its_names_exactly,
+    coordinators_see_consented_people_and_others_only_under_disclosure_in_a_real_activation,
+    safety_statuses_are_kept_with_history_and_counted_live_on_the_board,
+    every_read_of_a_person_is_audited_and_the_chain_verifies,
+);
+
+const HEADER: &str =
+    "宛名番号,氏名,フリガナ,生年月日,性別,住所,電話番号,地区,要介護度,障害,情報提供同意,備考\r\n";
+
+fn register_csv(rows: &[&str]) -> String {
+    let mut csv = HEADER.to_string();
+    for row in rows {
+        csv.push_str(row);
+        csv.push_str("\r\n");
+    }
+    csv
+}
+
+const SUZUKI: &str = "1001,鈴木 花子,ｽｽﾞｷ ﾊﾅｺ,昭和15年3月1日,女,横浜市港北区大倉山1-1-1,045-000-0001,大倉山,要介護２,,有,";
+const TANAKA: &str = "1002,田中 一郎,タナカ イチロウ,S10.5.5,男,横浜市港北区大倉山2-2-2,045-000-0002,大倉山,,視覚障害,同意,";
+const SATO: &str = "1003,佐藤 三郎,サトウ サブロウ,1950/1/1,男,横浜市港北区綱島東3-3-3,045-000-0003,綱島,要支援1,,無,同意なし";
+
+async fn import(admin: &Session, csv: impl Into<Vec<u8>>, query: &str) -> (StatusCode, Value) {
+    admin
+        .post_bytes(&format!("/api/register/imports{query}"), csv.into())
+        .await
+}
+
+fn ids(people: &Value) -> Vec<String> {
+    people
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["resident_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn an_import_previews_then_commits_then_reimport_reports_changes(app: TestApp) {
+    let admin = app.user("admin1", Role::Admin).await;
+    let csv = register_csv(&[SUZUKI, TANAKA, SATO]);
+    let (status, preview) = import(&admin, csv.clone(), "?dry_run=true").await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert_eq!(preview["committed"], false);
+    assert_eq!(preview["new"], 3);
+    assert_eq!(preview["rows"], 3);
+    let (_, people) = admin.get("/api/register/persons").await;
+    assert_eq!(
+        ids(&people),
+        Vec::<String>::new(),
+        "a dry run stores nothing"
+    );
+
+    let (status, report) = import(&admin, csv, "").await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["committed"], true);
+    assert_eq!(report["new"], 3);
+    assert_eq!(report["encoding"], "utf-8");
+    let (_, suzuki) = admin.get("/api/register/persons/1001").await;
+    assert_eq!(suzuki["name"], "鈴木 花子");
+    assert_eq!(
+        suzuki["name_kana"], "スズキ ハナコ",
+        "half-width kana became full-width"
+    );
+    assert_eq!(suzuki["birth_date"], "1940-03-01", "wareki date converted");
+    assert_eq!(suzuki["care_level"], "要介護2");
+    assert_eq!(suzuki["consent"], true);
+
+    // The municipality's next export: Suzuki moved, Sato is gone.
+    let moved = SUZUKI.replace("大倉山1-1-1", "大倉山5-5-5");
+    let (status, again) = import(&admin, register_csv(&[&moved, TANAKA]), "").await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["new"], 0);
+    assert_eq!(again["unchanged"], 1);
+    assert_eq!(again["removed"], 1);
+    assert_eq!(
+        again["updated"],
+        json!([{ "resident_id": "1001", "line": 2, "fields": ["address"] }])
+    );
+    let (_, current) = admin.get("/api/register/persons").await;
+    assert_eq!(
+        ids(&current).len(),
+        2,
+        "the removed person is not listed by default"
+    );
+    let (_, all) = admin
+        .get("/api/register/persons?include_removed=true")
+        .await;
+    let sato = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["resident_id"] == "1003")
+        .expect("kept, not deleted");
+    assert_eq!(sato["removed"], true);
+}
+
+async fn a_file_with_an_invalid_row_commits_nothing_unless_allowed(app: TestApp) {
+    let admin = app.user("admin1", Role::Admin).await;
+    let bad = "1004,山田 太郎,ヤマダ タロウ,昭和65年1月1日,男,横浜市港北区日吉1-1,045-000-0004,日吉,,,有,";
+    let csv = register_csv(&[SUZUKI, bad, TANAKA]);
+    let (status, report) = import(&admin, csv.clone(), "").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{report}");
+    assert_eq!(report["committed"], false);
+    let invalid = &report["invalid"][0];
+    assert_eq!(invalid["line"], 3, "the header is line 1: {report}");
+    assert_eq!(invalid["column"], "生年月日");
+    assert_eq!(invalid["value"], "昭和65年1月1日");
+    assert!(invalid["reason"].as_str().is_some_and(|r| !r.is_empty()));
+    let (_, people) = admin.get("/api/register/persons").await;
+    assert!(
+        people.as_array().unwrap().is_empty(),
+        "nothing was committed"
+    );
+
+    let (status, report) = import(&admin, csv, "?allow_invalid=true").await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["committed"], true);
+    assert_eq!(report["new"], 2);
+    let (_, people) = admin.get("/api/register/persons").await;
+    assert_eq!(ids(&people).len(), 2);
+
+    let (status, refused) = import(&admin, "氏名,住所\r\n鈴木,横浜\r\n", "").await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "a missing required column refuses the file: {refused}"
+    );
+    assert!(
+        refused["error"].as_str().unwrap().contains("resident_id"),
+        "{refused}"
+    );
+}
+
+async fn a_cp932_file_keeps_its_names_exactly(app: TestApp) {
+    let admin = app.user("admin1", Role::Admin).await;
+    let row = "2001,髙橋 﨑子,ﾀｶﾊｼ ｻｷｺ,平成元年1月8日,女,横浜市港北区新横浜①-2,045-000-0101,新横浜,,,はい,№12";
+    let text = register_csv(&[row]);
+    let (bytes, _, unmappable) = encoding_rs::SHIFT_JIS.encode(&text);
+    assert!(!unmappable, "the fixture is CP932");
+    let (status, report) = import(&admin, bytes.into_owned(), "").await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["encoding"], "cp932");
+    let (_, person) = admin.get("/api/register/persons/2001").await;
+    assert_eq!(person["name"], "髙橋 﨑子");
+    assert_eq!(person["name_kana"], "タカハシ サキコ");
+    assert_eq!(person["address"], "横浜市港北区新横浜①-2");
+    assert_eq!(person["birth_date"], "1989-01-08");
+    assert_eq!(person["notes"], "№12");
+}
+
+async fn coordinators_see_consented_people_and_others_only_under_disclosure_in_a_real_activation(
+    app: TestApp,
+) {
+    let admin = app.user("admin1", Role::Admin).await;
+    let coordinator = app.user("coord", Role::Coordinator).await;
+    let wall = app.user("wall", Role::Board).await;
+    import(&admin, register_csv(&[SUZUKI, TANAKA, SATO]), "").await;
+    let drill = admin.open_activation("訓練", "drill").await;
+    let real = admin.open_activation("令和8年豪雨", "real").await;
+
+    let (_, seen) = coordinator
+        .get(&format!("/api/register/persons?activation={drill}"))
+        .await;
+    assert_eq!(ids(&seen), ["1001", "1002"], "consented only");
+    let (status, _) = coordinator.get("/api/register/persons/1003").await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "a non-consented person is as if absent"
+    );
+    let (status, _) = wall.get("/api/register/persons").await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "board terminals never see names"
+    );
+
+    let (status, body) = admin
+        .post(
+            &format!("/api/activations/{drill}/disclosure"),
+            json!({ "hours": 24, "reason": "訓練" }),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "a drill never unlocks: {body}"
+    );
+    let (status, body) = coordinator
+        .post(
+            &format!("/api/activations/{real}/disclosure"),
+            json!({ "hours": 24, "reason": "x" }),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "only an admin declares: {body}"
+    );
+    let (status, body) = admin
+        .post(
+            &format!("/api/activations/{real}/disclosure"),
+            json!({ "hours": 24, "reason": "避難指示発令" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    let (_, seen) = coordinator
+        .get(&format!("/api/register/persons?activation={real}"))
+        .await;
+    assert_eq!(
+        ids(&seen).len(),
+        3,
+        "under disclosure in a real activation, everyone"
+    );
+    let (_, seen) = coordinator
+        .get(&format!("/api/register/persons?activation={drill}"))
+        .await;
+    assert_eq!(
+        ids(&seen).len(),
+        2,
+        "the drill still shows consented people only"
+    );
+    let (status, _) = coordinator
+        .get(&format!("/api/register/persons/1003?activation={real}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, _) = admin
+        .post(
+            &format!("/api/activations/{real}/disclosure/end"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, seen) = coordinator
+        .get(&format!("/api/register/persons?activation={real}"))
+        .await;
+    assert_eq!(ids(&seen).len(), 2, "ended: consented only again");
+}
+
+async fn safety_statuses_are_kept_with_history_and_counted_live_on_the_board(app: TestApp) {
+    let admin = app.user("admin1", Role::Admin).await;
+    let coordinator = app.user("coord", Role::Coordinator).await;
+    let wall = app.user("wall", Role::Board).await;
+    import(&admin, register_csv(&[SUZUKI, TANAKA, SATO]), "").await;
+    let activation = admin.open_activation("地震訓練", "drill").await;
+    let mut board = wall.board(activation, None).await;
+    let snapshot = board.next().await;
+    let okurayama = snapshot["data"]["safety"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["district"] == "大倉山")
+        .cloned()
+        .unwrap();
+    assert_eq!(okurayama["total"], 2);
+    assert_eq!(okurayama["by_status"]["unconfirmed"], 2);
+
+    let safety = format!("/api/activations/{activation}/safety");
+    let (status, body) = coordinator
+        .post(
+            &safety,
+            json!({ "resident_id": "1001", "status": "evacuated", "note": "長男宅へ" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let event = board.next().await;
+    assert_eq!(event["type"], "safety_recorded");
+    assert_eq!(event["data"]["district"], "大倉山");
+    assert_eq!(event["data"]["counts"]["by_status"]["evacuated"], 1);
+    assert_eq!(event["data"]["counts"]["by_status"]["unconfirmed"], 1);
+    assert!(
+        !event.to_string().contains("鈴木"),
+        "board events carry no names: {event}"
+    );
+
+    coordinator
+        .post(
+            &safety,
+            json!({ "resident_id": "1001", "status": "hospital", "note": "搬送" }),
+        )
+        .await;
+    let (_, person) = coordinator
+        .get(&format!(
+            "/api/register/persons/1001?activation={activation}"
+        ))
+        .await;
+    assert_eq!(person["safety_status"], "hospital");
+    let history: Vec<(&str, &str, &str)> = person["safety_history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["status"].as_str().unwrap(),
+                c["note"].as_str().unwrap(),
+                c["checked_by"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        history,
+        [
+            ("evacuated", "長男宅へ", "coord"),
+            ("hospital", "搬送", "coord")
+        ]
+    );
+
+    let cases = [
+        (
+            json!({ "resident_id": "1001", "status": "fine" }),
+            StatusCode::BAD_REQUEST,
+            "an unknown status",
+        ),
+        (
+            json!({ "resident_id": "9999", "status": "evacuated" }),
+            StatusCode::NOT_FOUND,
+            "an unknown person",
+        ),
+        (
+            json!({ "resident_id": "1003", "status": "evacuated" }),
+            StatusCode::NOT_FOUND,
+            "a person the coordinator may not see",
+        ),
+    ];
+    for (body, expected, case) in cases {
+        let (status, answer) = coordinator.post(&safety, body).await;
+        assert_eq!(status, expected, "{case}: {answer}");
+    }
+    let (status, _) = wall
+        .post(
+            &safety,
+            json!({ "resident_id": "1001", "status": "evacuated" }),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a board terminal cannot record"
+    );
+    // The sweep list: unconfirmed people first.
+    let (_, sweep) = coordinator
+        .get(&format!(
+            "/api/register/persons?activation={activation}&district=大倉山"
+        ))
+        .await;
+    assert_eq!(ids(&sweep), ["1002", "1001"]);
+    assert_eq!(sweep[0]["safety_status"], "unconfirmed");
+}
+
+async fn every_read_of_a_person_is_audited_and_the_chain_verifies(app: TestApp) {
+    let admin = app.user("admin1", Role::Admin).await;
+    let coordinator = app.user("coord", Role::Coordinator).await;
+    import(&admin, register_csv(&[SUZUKI, TANAKA]), "").await;
+    coordinator.get("/api/register/persons/1002").await;
+    coordinator
+        .get("/api/register/persons?district=大倉山")
+        .await;
+    let (status, audit) = admin.get("/api/audit").await;
+    assert_eq!(status, StatusCode::OK, "{audit}");
+    let entries: Vec<(&str, &str)> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["actor"].as_str().unwrap(), e["action"].as_str().unwrap()))
+        .collect();
+    assert!(entries.contains(&("coord", "register.read")), "{entries:?}");
+    assert!(entries.contains(&("coord", "register.list")), "{entries:?}");
+    assert!(
+        entries.contains(&("admin1", "register.import")),
+        "{entries:?}"
+    );
+    assert_eq!(audit["chain_intact"], true);
+    let (status, _) = coordinator.get("/api/audit").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
