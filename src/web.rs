@@ -11,6 +11,7 @@ use crate::app::AppState;
 const INDEX_HTML: &str = include_str!("../web/index.html");
 const APP_JS: &str = include_str!("../web/app.js");
 const STYLE_CSS: &str = include_str!("../web/style.css");
+const PRINT_CSS: &str = include_str!("../web/print.css");
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -22,6 +23,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/style.css",
             get(|| asset(STYLE_CSS, "text/css; charset=utf-8")),
+        )
+        .route(
+            "/print.css",
+            get(|| asset(PRINT_CSS, "text/css; charset=utf-8")),
         )
 }
 

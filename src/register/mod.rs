@@ -6,6 +6,7 @@
 pub mod commit;
 pub mod disclosure;
 pub mod import;
+pub mod paper;
 pub mod persons;
 mod routes;
 pub mod safety;

@@ -8,7 +8,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use super::import::{EncodingChoice, ImportOptions};
-use super::{commit, disclosure, persons, safety};
+use super::{commit, disclosure, paper, persons, safety};
 use crate::app::AppState;
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, Result};
@@ -25,6 +25,8 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/register/persons", get(list_persons))
         .route("/api/register/persons/{resident_id}", get(show_person))
+        .route("/api/register/export", get(export))
+        .route("/register/print", get(print))
         .route(
             "/api/activations/{id}/safety",
             post(record_safety).get(safety_counts),
@@ -183,4 +185,41 @@ async fn end_disclosure(
         })
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn export(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(query): ApiQuery<paper::PaperQuery>,
+) -> Result<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let cp932 = matches!(
+        query.encoding.as_deref(),
+        Some("cp932" | "shift_jis" | "sjis")
+    );
+    let (file_name, bytes) = paper::export(&state.store, &user, &query).await?;
+    let content_type = if cp932 {
+        "text/csv; charset=Shift_JIS"
+    } else {
+        "text/csv; charset=utf-8"
+    };
+    let disposition = format!("attachment; filename=\"{file_name}\"");
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, content_type.to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+async fn print(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(query): ApiQuery<paper::PaperQuery>,
+) -> Result<axum::response::Html<String>> {
+    Ok(axum::response::Html(
+        paper::print(&state.store, &user, &query).await?,
+    ))
 }

@@ -266,6 +266,17 @@ impl Session {
         send(self.request(reqwest::Method::POST, path).json(&body)).await
     }
 
+    /// The raw body of a GET that must succeed (an export, a printed page).
+    pub async fn get_bytes(&self, path: &str) -> Vec<u8> {
+        let response = self
+            .request(reqwest::Method::GET, path)
+            .send()
+            .await
+            .expect("request sent");
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.bytes().await.expect("body").to_vec()
+    }
+
     pub async fn post_bytes(&self, path: &str, body: Vec<u8>) -> (StatusCode, Value) {
         send(
             self.request(reqwest::Method::POST, path)

@@ -14,6 +14,8 @@ crate::on_both_backends!(
     coordinators_see_consented_people_and_others_only_under_disclosure_in_a_real_activation,
     safety_statuses_are_kept_with_history_and_counted_live_on_the_board,
     every_read_of_a_person_is_audited_and_the_chain_verifies,
+    the_export_opens_safely_in_excel_and_reimports_to_the_same_register,
+    a_printed_district_list_is_stamped_and_shows_only_whom_the_printer_may_see,
 );
 
 const HEADER: &str =
@@ -385,5 +387,95 @@ async fn every_read_of_a_person_is_audited_and_the_chain_verifies(app: TestApp) 
     );
     assert_eq!(audit["chain_intact"], true);
     let (status, _) = coordinator.get("/api/audit").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+async fn the_export_opens_safely_in_excel_and_reimports_to_the_same_register(app: TestApp) {
+    let admin = app.user("admin1", Role::Admin).await;
+    let formula = SUZUKI.replace(",有,", ",有,=HYPERLINK(\"http://x\")");
+    import(&admin, register_csv(&[&formula, TANAKA, SATO]), "").await;
+    let activation = admin.open_activation("訓練", "drill").await;
+    admin
+        .post(
+            &format!("/api/activations/{activation}/safety"),
+            json!({ "resident_id": "1002", "status": "evacuated" }),
+        )
+        .await;
+
+    let response = admin
+        .get_bytes(&format!("/api/register/export?activation={activation}"))
+        .await;
+    assert!(
+        response.starts_with(b"\xEF\xBB\xBF"),
+        "UTF-8 with a BOM, so Excel reads it as UTF-8"
+    );
+    let text = String::from_utf8(response[3..].to_vec()).unwrap();
+    assert!(
+        text.contains("'=HYPERLINK"),
+        "a formula-like cell is neutralised: {text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("1002,") && l.contains("避難済")),
+        "safety status exported: {text}"
+    );
+
+    let cp932 = admin.get_bytes("/api/register/export?encoding=cp932").await;
+    let (decoded, _, bad) = encoding_rs::SHIFT_JIS.decode(&cp932);
+    assert!(
+        !bad && decoded.contains("田中 一郎"),
+        "CP932 export decodes: {decoded}"
+    );
+
+    // The exported file imports back as the same register (the neutralised cell aside).
+    let (_, before) = admin.get("/api/register/persons").await;
+    let (status, report) = import(&admin, response, "?dry_run=true").await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["new"], 0);
+    assert_eq!(report["removed"], 0);
+    assert_eq!(report["unchanged"], 2, "{report}");
+    assert_eq!(
+        report["updated"],
+        json!([{ "resident_id": "1001", "line": 2, "fields": ["notes"] }])
+    );
+    assert_eq!(
+        report["unmapped_columns"].as_array().unwrap().len(),
+        4,
+        "the safety columns are ignored on import"
+    );
+    assert_eq!(before.as_array().unwrap().len(), 3);
+
+    let (_, audit) = admin.get("/api/audit").await;
+    let exports = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "register.export")
+        .count();
+    assert_eq!(exports, 2, "each export is audited");
+}
+
+async fn a_printed_district_list_is_stamped_and_shows_only_whom_the_printer_may_see(app: TestApp) {
+    let admin = app.user("admin1", Role::Admin).await;
+    let coordinator = app.user("coord", Role::Coordinator).await;
+    let wall = app.user("wall", Role::Board).await;
+    import(&admin, register_csv(&[SUZUKI, TANAKA, SATO]), "").await;
+    let activation = admin.open_activation("訓練", "drill").await;
+    let page = coordinator
+        .get_bytes(&format!("/register/print?activation={activation}"))
+        .await;
+    let html = String::from_utf8(page).unwrap();
+    assert!(html.contains("印刷: coord"), "stamped with who printed it");
+    assert!(html.contains("鈴木 花子") && html.contains("田中 一郎"));
+    assert!(
+        !html.contains("佐藤 三郎"),
+        "not the person who did not consent"
+    );
+    assert!(html.contains("訓練 DRILL"), "a drill's list says so");
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no external assets"
+    );
+    let (status, _) = wall.get("/register/print").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }

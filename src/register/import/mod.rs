@@ -17,7 +17,7 @@ mod person;
 mod values;
 
 #[cfg(test)]
-mod roundtrip;
+pub(crate) mod roundtrip;
 #[cfg(test)]
 mod tests;
 

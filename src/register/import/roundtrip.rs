@@ -25,7 +25,7 @@ const TEXT_CHARS: &str = "山田太郎花子髙﨑橋本鈴木渡辺横浜市港
 const KANA_CHARS: &str = "アイウエオカガキギパピプヴァッャーヲンやまだたろうはなこ　 ";
 
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Target {
+pub(crate) enum Target {
     Utf8,
     Utf8Bom,
     Cp932,
@@ -66,7 +66,7 @@ fn coordinate(limit: i64) -> impl Strategy<Value = f64> {
     (-limit * 1_000_000..=limit * 1_000_000).prop_map(|micro| micro as f64 / 1e6)
 }
 
-fn person(target: Target) -> impl Strategy<Value = Person> {
+pub(crate) fn person(target: Target) -> impl Strategy<Value = Person> {
     let required = (
         text("0123456789ABCK-", target, 8),
         text(TEXT_CHARS, target, 16),
