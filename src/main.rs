@@ -34,6 +34,12 @@ enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Import data: `import register FILE` loads the municipality's register CSV.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Check the audit log's hash chain.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Run a benchmark and print its figures.
     #[command(subcommand)]
     Bench(saigai_vc::bench::BenchCommand),
@@ -72,6 +78,37 @@ struct Serve {
     /// Mark the session cookie Secure (serve over HTTPS through a proxy).
     #[arg(long, env = "SAIGAI_SECURE_COOKIE")]
     secure_cookie: bool,
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import the support-needed register (避難行動要支援者名簿) from a CSV file.
+    Register {
+        file: std::path::PathBuf,
+        /// Check and report only; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Commit the valid rows of a file that has invalid ones.
+        #[arg(long)]
+        allow_invalid: bool,
+        /// auto, utf-8 or cp932.
+        #[arg(long, default_value = "auto")]
+        encoding: String,
+        /// A TOML file renaming the municipality's own headers ([columns] "header" = "field").
+        #[arg(long)]
+        mapping: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        database: Database,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the whole chain; exit 1 if a row was altered or removed.
+    Verify {
+        #[command(flatten)]
+        database: Database,
+    },
 }
 
 #[derive(Subcommand)]
@@ -116,6 +153,21 @@ fn main() -> anyhow::Result<()> {
         match cli.command {
             Command::Serve(serve) => run_server(serve).await,
             Command::User(command) => run_user(command).await,
+            Command::Import(command) => run_import(command).await,
+            Command::Audit(AuditCommand::Verify { database }) => {
+                let store = Store::open(&database.database).await?;
+                let broken = saigai_vc::audit::verify(&store)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                store.close().await;
+                match broken {
+                    None => {
+                        println!("audit log intact");
+                        Ok(())
+                    }
+                    Some(id) => anyhow::bail!("audit log broken at entry {id}: altered or removed"),
+                }
+            }
             Command::Bench(command) => saigai_vc::bench::run(command).await,
         }
     })
@@ -265,4 +317,102 @@ fn read_password() -> anyhow::Result<String> {
     let password = input.lines().next().unwrap_or_default().to_string();
     anyhow::ensure!(!password.is_empty(), "no password on standard input");
     Ok(password)
+}
+
+/// `import register`: the same parser and commit as the web import, with a progress display
+/// and the report printed as a person reads it.
+async fn run_import(command: ImportCommand) -> anyhow::Result<()> {
+    use saigai_vc::register::{commit, import};
+    let ImportCommand::Register {
+        file,
+        dry_run,
+        allow_invalid,
+        encoding,
+        mapping,
+        database,
+    } = command;
+    let progress = indicatif::ProgressBar::new_spinner();
+    progress.enable_steady_tick(Duration::from_millis(120));
+    progress.set_style(indicatif::ProgressStyle::with_template(
+        "{spinner} {elapsed_precise} {msg}",
+    )?);
+    progress.set_message(format!("読み込み中 / reading {}", file.display()));
+    let bytes = tokio::fs::read(&file)
+        .await
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    let mapping = match mapping {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            Some(import::parse_mapping(&text)?)
+        }
+        None => None,
+    };
+    let options = import::ImportOptions {
+        encoding: saigai_vc::register::encoding_choice(Some(&encoding))
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+        mapping,
+        ..import::ImportOptions::default()
+    };
+    progress.set_message(format!("検査中 / checking {} bytes", bytes.len()));
+    let parsed =
+        tokio::task::spawn_blocking(move || import::parse_register(&bytes, &options)).await??;
+    progress.set_message(format!("書き込み中 / writing {} rows", parsed.rows));
+    let store = Store::open(&database.database).await?;
+    let actor = Actor {
+        user_id: None,
+        name: format!("cli:{}", whoami()),
+    };
+    let result = commit::import(&store, parsed, dry_run, allow_invalid, &actor).await;
+    store.close().await;
+    progress.finish_and_clear();
+    let (report, _events) = result.map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("encoding: {}  rows: {}", report.encoding, report.rows);
+    println!(
+        "新規 new: {}  更新 updated: {}  変更なし unchanged: {}  削除扱い removed: {}  不正 invalid: {}",
+        report.new,
+        report.updated.len(),
+        report.unchanged,
+        report.removed,
+        report.invalid.len()
+    );
+    for person in &report.updated {
+        println!(
+            "  更新 {} (line {}): {}",
+            person.resident_id,
+            person.line,
+            person.fields.join(", ")
+        );
+    }
+    for cell in &report.invalid {
+        println!(
+            "  不正 line {} column {}: {:?} — {}",
+            cell.line, cell.column, cell.value, cell.reason
+        );
+    }
+    if !report.unmapped_columns.is_empty() {
+        println!(
+            "取り込まれない列 / unmapped columns: {}",
+            report.unmapped_columns.join(", ")
+        );
+    }
+    if let Some(message) = &report.message {
+        println!("{message}");
+    }
+    match (dry_run, report.committed) {
+        (true, _) => println!("dry run: nothing was changed"),
+        (false, true) => println!(
+            "取込完了 / committed (import {})",
+            report.import_id.unwrap_or_default()
+        ),
+        (false, false) => anyhow::bail!("nothing was imported"),
+    }
+    Ok(())
+}
+
+/// The operating-system user running the command, for the audit log.
+fn whoami() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".into())
 }

@@ -213,3 +213,69 @@ async fn user_add_reads_the_password_from_stdin_and_refuses_what_it_cannot_accep
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_register_from_the_command_line_with_a_municipal_mapping_then_verify_the_audit() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("register.db").display());
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/register");
+    let file = format!("{fixtures}/municipal_headers.csv");
+    let mapping = format!("{fixtures}/municipal_mapping.toml");
+
+    let (ok, out) = run(&["import", "register", &file, "--database", &database], "").await;
+    assert!(
+        !ok,
+        "without the mapping the required columns are missing: {out}"
+    );
+    assert!(
+        out.contains("resident_id"),
+        "names the missing field: {out}"
+    );
+
+    let args = [
+        "import",
+        "register",
+        &file,
+        "--mapping",
+        &mapping,
+        "--database",
+        &database,
+    ];
+    let (ok, out) = run(&[&args[..], &["--dry-run"]].concat(), "").await;
+    assert!(ok, "{out}");
+    assert!(out.contains("dry run"), "{out}");
+    let (ok, out) = run(&args, "").await;
+    assert!(ok, "{out}");
+    assert!(out.contains("取込完了"), "{out}");
+    assert!(
+        out.contains("自治会") || out.contains("登録日"),
+        "unmapped columns are listed: {out}"
+    );
+    let (ok, out) = run(&args, "").await;
+    assert!(
+        ok && out.contains("変更なし unchanged: 2"),
+        "a second import changes nothing: {out}"
+    );
+
+    let (ok, out) = run(&["audit", "verify", "--database", &database], "").await;
+    assert!(ok && out.contains("intact"), "{out}");
+
+    // Someone edits the file behind the server's back: the database refuses, and when forced
+    // (the append-only trigger dropped), the chain shows where.
+    let pool = sqlx::SqlitePool::connect(&database).await.unwrap();
+    let refused = sqlx::query("UPDATE audit_log SET actor = 'nobody' WHERE id = 1")
+        .execute(&pool)
+        .await;
+    assert!(refused.is_err(), "the audit log is append-only");
+    sqlx::query("DROP TRIGGER audit_log_no_update")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_log SET actor = 'nobody' WHERE id = 1")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let (ok, out) = run(&["audit", "verify", "--database", &database], "").await;
+    assert!(!ok && out.contains("broken at entry 1"), "{out}");
+}
