@@ -1,7 +1,17 @@
-//! The board page in a real browser: headless Chromium (Debian's `chromium`, driven through
-//! `chromedriver` with fantoccini) logs in, sees the drill banner, and sees an announcement
-//! posted through the API appear without a reload; then posts one from the page that a
-//! websocket terminal receives.
+//! The page in a real browser: headless Chromium (Debian's `chromium`, driven through
+//! `chromedriver` with fantoccini).
+//!
+//! - The board: a coordinator logs in, sees the drill banner, and sees an announcement posted
+//!   through the API appear without a reload; then posts one from the page that a websocket
+//!   terminal receives.
+//! - 名簿取込: an admin uploads a register CSV, sees the preview (new people, the invalid
+//!   row's line) and imports the valid rows.
+//! - 安否確認: a coordinator marks a person evacuated in the sweep list; a wall screen's
+//!   websocket receives `safety_recorded`, and a colleague's check appears in the list live.
+//!
+//! Elements are found by the ids listed at the top of `web/app.js`. Nothing sleeps: every
+//! wait is fantoccini polling for an element (a selector that matches only once the page
+//! shows the expected state, e.g. `:not([hidden])` or an attribute value).
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -13,6 +23,8 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::helpers::{Backend, PASSWORD, PATIENCE, TestApp, skip};
+
+type Steps = Result<(), fantoccini::error::CmdError>;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -134,6 +146,309 @@ async fn a_coordinator_sees_an_announcement_appear_live_and_posts_one() {
 
         let png = page.screenshot().await?;
         let _ = std::fs::write(std::env::temp_dir().join("saigai-vc-board.png"), png);
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = page.close().await;
+    result.expect("browser steps");
+}
+
+/// Logs `username` in on the page and waits until the board's websocket is live.
+async fn log_in(page: &Client, app: &TestApp, username: &str) -> Steps {
+    page.goto(&app.url("/")).await?;
+    let wait = page
+        .wait()
+        .at_most(PATIENCE)
+        .every(Duration::from_millis(50));
+    wait.for_element(Locator::Css("#login-username"))
+        .await?
+        .send_keys(username)
+        .await?;
+    page.find(Locator::Css("#login-password"))
+        .await?
+        .send_keys(PASSWORD)
+        .await?;
+    page.find(Locator::Css("#login-submit"))
+        .await?
+        .click()
+        .await?;
+    page.wait()
+        .at_most(PATIENCE)
+        .every(Duration::from_millis(50))
+        .for_element(Locator::Css("#conn-state[data-state='open']"))
+        .await?;
+    Ok(())
+}
+
+/// Saves what the page shows on a laptop (1280x900) and a portrait tablet (768x1024).
+async fn screenshots(page: &Client, name: &str) -> Steps {
+    for (width, height, device) in [(1280, 900, "laptop"), (768, 1024, "tablet")] {
+        page.set_window_size(width, height).await?;
+        let png = page.screenshot().await?;
+        let file = std::env::temp_dir().join(format!("saigai-vc-{name}-{device}.png"));
+        let _ = std::fs::write(file, png);
+    }
+    page.set_window_size(1280, 900).await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_uploads_a_register_previews_it_and_commits() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite");
+    let admin = app.user("admin1", Role::Admin).await;
+    admin.open_activation("名簿取込訓練", "drill").await;
+
+    // Three fictional people; the second has no name, so line 3 is invalid.
+    let dir = tempfile::tempdir().unwrap();
+    let csv_path = dir.path().join("meibo.csv");
+    std::fs::write(
+        &csv_path,
+        "宛名番号,氏名,フリガナ,住所,地区,情報提供同意\r\n\
+         3001,港北 春子,コウホク ハルコ,横浜市港北区日吉1-1,日吉,有\r\n\
+         3002,,ナナシ ゴンベエ,横浜市港北区日吉2-2,日吉,有\r\n\
+         3003,日吉 夏男,ヒヨシ ナツオ,横浜市港北区日吉3-3,日吉,無\r\n",
+    )
+    .unwrap();
+
+    let profile = tempfile::tempdir().unwrap();
+    let page = browser(&driver, profile.path()).await;
+    let result = async {
+        log_in(&page, &app, "admin1").await?;
+        let wait = || {
+            page.wait()
+                .at_most(PATIENCE)
+                .every(Duration::from_millis(50))
+        };
+        page.find(Locator::Css("#tab-import"))
+            .await?
+            .click()
+            .await?;
+        wait()
+            .for_element(Locator::Css("#import-view:not([hidden])"))
+            .await?;
+        let hash = page.execute("return location.hash;", vec![]).await?;
+        assert!(
+            hash.as_str().unwrap().contains("view=import"),
+            "the tab is in the URL: {hash}"
+        );
+
+        // Choosing the file runs the preview (a dry run).
+        page.find(Locator::Css("#import-file"))
+            .await?
+            .send_keys(csv_path.to_str().unwrap())
+            .await?;
+        wait()
+            .for_element(Locator::Css("#import-report:not([hidden]) #import-new"))
+            .await?;
+        let new = page.find(Locator::Css("#import-new")).await?.text().await?;
+        assert_eq!(new.trim(), "2", "two new people in the preview");
+        let line = wait()
+            .for_element(Locator::Css("#import-invalid-body td.line"))
+            .await?
+            .text()
+            .await?;
+        assert_eq!(
+            line.trim(),
+            "3",
+            "the invalid row is line 3 (the header is line 1)"
+        );
+        let column = page
+            .find(Locator::Css("#import-invalid-body td.column"))
+            .await?
+            .text()
+            .await?;
+        assert_eq!(column.trim(), "氏名");
+        let commit = page.find(Locator::Css("#import-commit")).await?;
+        assert!(
+            !commit.is_enabled().await?,
+            "取り込む is disabled while there are invalid rows"
+        );
+        let (_, people) = admin.get("/api/register/persons").await;
+        assert_eq!(
+            people.as_array().unwrap().len(),
+            0,
+            "a preview stores nothing"
+        );
+        screenshots(&page, "import-preview").await?;
+
+        // Import the valid rows, through the confirm step.
+        page.find(Locator::Css("#import-commit-valid"))
+            .await?
+            .click()
+            .await?;
+        wait()
+            .for_element(Locator::Css(
+                "#import-confirm:not([hidden]) #import-confirm-yes",
+            ))
+            .await?
+            .click()
+            .await?;
+        let done = wait()
+            .for_element(Locator::Css("#import-done:not([hidden])"))
+            .await?;
+        assert!(done.text().await?.contains("取込完了"));
+        let id = page
+            .find(Locator::Css("#import-done-id"))
+            .await?
+            .text()
+            .await?;
+        assert!(id.contains("取込番号"), "the import id is shown: {id}");
+        screenshots(&page, "import-done").await?;
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = page.close().await;
+    result.expect("browser steps");
+
+    let (_, people) = admin.get("/api/register/persons").await;
+    let mut ids: Vec<&str> = people
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["resident_id"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["3001", "3003"], "the two valid rows are stored");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coordinator_marks_a_person_safe_in_the_sweep_list_and_a_wall_screen_updates() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite");
+    let admin = app.user("admin1", Role::Admin).await;
+    app.user("coordinator1", Role::Coordinator).await;
+    let wall = app.user("wall1", Role::Board).await;
+    let csv = "宛名番号,氏名,フリガナ,生年月日,性別,住所,電話番号,地区,要介護度,障害,避難支援者,避難先,情報提供同意\r\n\
+        4001,大倉 梅子,オオクラ ウメコ,昭和12年4月1日,女,横浜市港北区大倉山1-1-1,045-000-1001,大倉山,要介護3,,大倉 一郎（長男）,大倉山地域ケアプラザ,有\r\n\
+        4002,太尾 松男,フトオ マツオ,昭和20年8月1日,男,横浜市港北区大倉山2-2-2,045-000-1002,大倉山,,視覚障害,,,同意\r\n\
+        4003,樽町 竹子,タルマチ タケコ,昭和18年1月1日,女,横浜市港北区大倉山3-3-3,045-000-1003,大倉山,要支援2,,,,無\r\n\
+        4004,綱島 桃子,ツナシマ モモコ,昭和30年5月5日,女,横浜市港北区綱島東1-1,045-000-1004,綱島,,,,,有\r\n";
+    let (status, report) = admin
+        .post_bytes("/api/register/imports", csv.as_bytes().to_vec())
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{report}");
+    assert_eq!(report["committed"], true, "{report}");
+    let activation = admin.open_activation("地震訓練", "drill").await;
+
+    let profile = tempfile::tempdir().unwrap();
+    let page = browser(&driver, profile.path()).await;
+    let result = async {
+        log_in(&page, &app, "coordinator1").await?;
+        let wait = || {
+            page.wait()
+                .at_most(PATIENCE)
+                .every(Duration::from_millis(50))
+        };
+        assert!(
+            page.find_all(Locator::Css("#tab-import:not([hidden])"))
+                .await?
+                .is_empty(),
+            "a coordinator has no import tab"
+        );
+        page.find(Locator::Css("#tab-sweep")).await?.click().await?;
+        wait()
+            .for_element(Locator::Css(
+                "#sweep-districts button[data-district='大倉山']",
+            ))
+            .await?
+            .click()
+            .await?;
+        let row = "li.person[data-resident-id='4001']";
+        wait().for_element(Locator::Css(row)).await?;
+        wait()
+            .for_element(Locator::Css("li.person[data-resident-id='4002']"))
+            .await?;
+        assert!(
+            page.find_all(Locator::Css("li.person[data-resident-id='4003']"))
+                .await?
+                .is_empty(),
+            "a coordinator does not see a person who did not consent, in a drill"
+        );
+        let hash = page.execute("return location.hash;", vec![]).await?;
+        assert!(
+            hash.as_str().unwrap().contains("view=sweep"),
+            "the tab is in the URL: {hash}"
+        );
+        let tel = page
+            .find(Locator::Css(&format!("{row} a.tel")))
+            .await?
+            .attr("href")
+            .await?;
+        assert_eq!(tel.as_deref(), Some("tel:0450001001"));
+
+        // A wall screen watches the board while the coordinator taps 避難済.
+        let mut terminal = wall.board(activation, None).await;
+        let snapshot = terminal.next().await;
+        assert_eq!(snapshot["type"], "snapshot");
+        page.find(Locator::Css(&format!("{row} .person-note")))
+            .await?
+            .send_keys("娘さんの車で避難")
+            .await?;
+        page.find(Locator::Css(&format!(
+            "{row} button[data-status='evacuated']"
+        )))
+        .await?
+        .click()
+        .await?;
+        let event = terminal.next().await;
+        assert_eq!(event["type"], "safety_recorded", "{event}");
+        assert_eq!(event["seq"], snapshot["seq"].as_i64().unwrap() + 1);
+        assert_eq!(event["data"]["to"], "evacuated");
+        assert_eq!(event["data"]["from"], "unconfirmed");
+        assert_eq!(event["data"]["district"], "大倉山");
+        assert_eq!(event["by"], "coordinator1");
+        assert!(
+            !event.to_string().contains("大倉 梅子"),
+            "the event names nobody: {event}"
+        );
+        let badge = wait()
+            .for_element(Locator::Css(&format!(
+                "{row}[data-status='evacuated']:not(.is-pending) .status-badge"
+            )))
+            .await?;
+        assert_eq!(badge.text().await?.trim(), "避難済");
+
+        // A colleague's check elsewhere appears in the list without a reload.
+        let (status, body) = admin
+            .post(
+                &format!("/api/activations/{activation}/safety"),
+                json!({ "resident_id": "4002", "status": "needs_help", "note": "玄関で転倒" }),
+            )
+            .await;
+        assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
+        wait()
+            .for_element(Locator::Css(
+                "li.person[data-resident-id='4002'][data-status='needs_help'] .status-badge",
+            ))
+            .await?;
+        let chip = page
+            .find(Locator::Css(
+                "#sweep-districts button[data-district='大倉山'] .chip-count",
+            ))
+            .await?;
+        assert!(
+            chip.text().await?.contains('1'),
+            "one left unconfirmed in 大倉山"
+        );
+
+        // The history of the person, with the note.
+        page.find(Locator::Css(&format!("{row} .history-btn")))
+            .await?
+            .click()
+            .await?;
+        let item = wait()
+            .for_element(Locator::Css(&format!(
+                "{row} .history-list li.history-item"
+            )))
+            .await?;
+        assert!(item.text().await?.contains("娘さんの車で避難"));
+        screenshots(&page, "sweep").await?;
+        terminal.close().await;
         Ok::<_, fantoccini::error::CmdError>(())
     }
     .await;
