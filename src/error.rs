@@ -23,8 +23,10 @@ pub enum AppError {
     /// Input that cannot be accepted, naming the field (JSON path, query parameter, ...).
     #[error("{message}")]
     Invalid { field: String, message: String },
-    #[error("{0}")]
-    Conflict(String),
+    /// The request conflicts with the state of things; `code` tells a client which conflict
+    /// (`activation_closed`, `person_removed`, ...) without parsing the message.
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
     #[error("this route does not take that method")]
     MethodNotAllowed,
     #[error("the database is unavailable; try again shortly")]
@@ -41,13 +43,20 @@ impl AppError {
         }
     }
 
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> AppError {
+        AppError::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Invalid { .. } => StatusCode::BAD_REQUEST,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -59,13 +68,13 @@ impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> AppError {
         match &err {
             sqlx::Error::Database(db) if db.is_unique_violation() => {
-                AppError::Conflict("a record with the same key already exists".into())
+                AppError::conflict("duplicate", "a record with the same key already exists")
             }
             sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
-                AppError::Conflict("a referenced record does not exist".into())
+                AppError::conflict("missing_reference", "a referenced record does not exist")
             }
             sqlx::Error::Database(db) if db.is_check_violation() => {
-                AppError::Conflict("the record breaks a rule of the register".into())
+                AppError::conflict("rule_broken", "the record breaks a rule of the register")
             }
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
                 tracing::warn!(error = %err, "database unavailable");
@@ -81,6 +90,7 @@ impl IntoResponse for AppError {
         let status = self.status();
         let body = match &self {
             AppError::Invalid { field, message } => json!({ "error": message, "field": field }),
+            AppError::Conflict { code, message } => json!({ "error": message, "code": code }),
             AppError::Internal(err) => {
                 // The cause goes to the log for the operator; the client learns only that it
                 // was not its fault.

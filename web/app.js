@@ -457,11 +457,11 @@
     return false;
   }
 
-  // The list request of a sweep. The server filters district by equality and stores "no
-  // district" as NULL, so the "" district asks for everyone and is narrowed by onlyDistrict().
+  // The list request of a sweep. `district=` (empty) asks for the people with no district;
+  // onlyDistrict() stays as a guard against a list that strays.
   function personsPath(activationId, district, status) {
     let path = "/api/register/persons?activation=" + encodeURIComponent(activationId);
-    if (district) path += "&district=" + encodeURIComponent(district);
+    if (district !== null && district !== undefined) path += "&district=" + encodeURIComponent(district);
     if (status) path += "&status=" + encodeURIComponent(status);
     return path;
   }
@@ -1196,8 +1196,8 @@
     cp932.hidden = id === null;
     if (picked) {
       print.href = "/register/print?activation=" + encodeURIComponent(id) +
-        (sweep.district ? "&district=" + encodeURIComponent(sweep.district) : "");
-      setText(print, t(sweep.district ? "sweep_print" : "sweep_print_all"));
+        "&district=" + encodeURIComponent(sweep.district);
+      setText(print, t("sweep_print"));
     }
     if (id !== null) {
       csv.href = "/api/register/export?activation=" + encodeURIComponent(id);

@@ -139,7 +139,7 @@ pub async fn close_one(
         .await?;
         let Some(closed) = closed else {
             get_one(store, id).await?;
-            return Err(AppError::Conflict("this activation is already closed".into()));
+            return Err(AppError::conflict("activation_closed", "this activation is already closed"));
         };
         let event = events::record!(tx, id, closed.last_seq, "activation_closed", actor, &closed);
         (closed, event)

@@ -69,7 +69,12 @@ pub async fn add(store: &Store, user: NewUser<'_>) -> Result<i64, AppError> {
         .fetch_optional(pool)
         .await?
     });
-    id.ok_or_else(|| AppError::Conflict(format!("a user named {} already exists", user.username)))
+    id.ok_or_else(|| {
+        AppError::conflict(
+            "user_exists",
+            format!("a user named {} already exists", user.username),
+        )
+    })
 }
 
 /// Sets a user's password and ends their sessions.
@@ -123,7 +128,7 @@ pub async fn ensure_first_admin(store: &Store) -> Result<Option<String>, AppErro
     .await
     {
         Ok(_) => Ok(Some(password)),
-        Err(AppError::Conflict(_)) => Ok(None),
+        Err(AppError::Conflict { .. }) => Ok(None),
         Err(e) => Err(e),
     }
 }

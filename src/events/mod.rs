@@ -120,9 +120,10 @@ macro_rules! next_seq {
                         .fetch_optional(&mut *$tx)
                         .await?;
                 return Err(match exists {
-                    Some(_) => {
-                        $crate::error::AppError::Conflict("this activation is closed".into())
-                    }
+                    Some(_) => $crate::error::AppError::conflict(
+                        "activation_closed",
+                        "this activation is closed",
+                    ),
                     None => $crate::error::AppError::NotFound("activation"),
                 });
             }

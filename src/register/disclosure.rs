@@ -39,8 +39,9 @@ pub async fn declare(
     }
     let activation = crate::activations::get_one(store, activation_id).await?;
     if activation.kind != "real" {
-        return Err(AppError::Conflict(
-            "a drill never discloses people who did not consent".into(),
+        return Err(AppError::conflict(
+            "drill_never_discloses",
+            "a drill never discloses people who did not consent",
         ));
     }
     let actor = user.actor();
@@ -92,7 +93,7 @@ pub async fn end(store: &Store, user: &CurrentUser, activation_id: i64) -> Resul
             .await?
             .rows_affected();
         if ended == 0 {
-            return Err(AppError::Conflict("no disclosure is in force for this activation".into()));
+            return Err(AppError::conflict("no_disclosure", "no disclosure is in force for this activation"));
         }
         crate::audit::append!(tx, &actor.name, "register.disclosure.end", &format!("activation:{activation_id}"), serde_json::json!({}));
         events::record!(tx, activation_id, seq, "disclosure_ended", &actor, &serde_json::json!({ "ended_at": now }))

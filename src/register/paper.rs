@@ -41,7 +41,7 @@ const PAPER_SQL: &str = "SELECT p.resident_id, p.name, p.name_kana, p.birth_date
      FROM register_persons p \
      LEFT JOIN safety_status s ON s.resident_id = p.resident_id AND s.activation_id = $1 \
      LEFT JOIN safety_checks c ON c.id = s.check_id \
-     WHERE p.removed_at IS NULL AND ($2 IS NULL OR p.district = $2) AND ($3 OR p.consent = TRUE) \
+     WHERE p.removed_at IS NULL AND ($2 IS NULL OR COALESCE(p.district, '') = $2) AND ($3 OR p.consent = TRUE) \
      ORDER BY p.district, p.name_kana, p.resident_id";
 
 /// Reads the rows a user may see, auditing the read as `action` in the same transaction.
@@ -209,9 +209,12 @@ pub async fn export(
                 })
                 .map(|r| r.0.resident_id.clone())
                 .unwrap_or_default();
-            return Err(AppError::Conflict(format!(
-                "CP932 cannot hold some characters (first in resident {who}); export as UTF-8 instead"
-            )));
+            return Err(AppError::conflict(
+                "cp932_unmappable",
+                format!(
+                    "CP932 cannot hold some characters (first in resident {who}); export as UTF-8 instead"
+                ),
+            ));
         }
         bytes.into_owned()
     } else {
@@ -277,7 +280,11 @@ pub async fn print(store: &Store, user: &CurrentUser, query: &PaperQuery) -> Res
         None => None,
     };
     let printed = jst(Timestamp::now());
-    let district = query.district.clone().unwrap_or_else(|| "全地区".into());
+    let district = match query.district.as_deref() {
+        None => "全地区".to_string(),
+        Some("") => "（地区なし）".to_string(),
+        Some(d) => d.to_string(),
+    };
     let mut html = String::new();
     let title = format!("避難行動要支援者名簿 {}", escape(&district));
     let kind = match activation.as_ref().map(|a| a.kind.as_str()) {

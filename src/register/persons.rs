@@ -121,7 +121,7 @@ const LIST_SQL: &str = "SELECT p.resident_id, p.name, p.name_kana, p.birth_date,
      p.designated_shelter, p.latitude, p.longitude, p.notes, p.removed_at, s.status AS safety_status \
      FROM register_persons p \
      LEFT JOIN safety_status s ON s.resident_id = p.resident_id AND s.activation_id = $1 \
-     WHERE ($2 IS NULL OR p.district = $2) \
+     WHERE ($2 IS NULL OR COALESCE(p.district, '') = $2) \
        AND ($3 IS NULL OR p.name LIKE $3 ESCAPE '\\' OR p.name_kana LIKE $3 ESCAPE '\\' OR p.address LIKE $3 ESCAPE '\\') \
        AND ($4 IS NULL OR COALESCE(s.status, 'unconfirmed') = $4) \
        AND ($5 OR p.consent = TRUE) \

@@ -145,7 +145,7 @@ pub async fn record(
             return Err(AppError::NotFound("person"));
         };
         if removed_at.is_some() {
-            return Err(AppError::Conflict("this person was removed from the register by a later import".into()));
+            return Err(AppError::conflict("person_removed", "this person was removed from the register by a later import"));
         }
         let from: Option<String> = sqlx::query_scalar(
             "SELECT status FROM safety_status WHERE activation_id = $1 AND resident_id = $2",

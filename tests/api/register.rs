@@ -16,6 +16,7 @@ crate::on_both_backends!(
     every_read_of_a_person_is_audited_and_the_chain_verifies,
     the_export_opens_safely_in_excel_and_reimports_to_the_same_register,
     a_printed_district_list_is_stamped_and_shows_only_whom_the_printer_may_see,
+    people_without_a_district_are_listed_and_counted_under_the_blank_district,
 );
 
 const HEADER: &str =
@@ -478,4 +479,31 @@ async fn a_printed_district_list_is_stamped_and_shows_only_whom_the_printer_may_
     );
     let (status, _) = wall.get("/register/print").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+async fn people_without_a_district_are_listed_and_counted_under_the_blank_district(app: TestApp) {
+    let admin = app.user("admin1", Role::Admin).await;
+    let no_district = "1005,森 花,モリ ハナ,,女,横浜市港北区篠原町1,,,,,有,";
+    import(&admin, register_csv(&[SUZUKI, no_district]), "").await;
+    let activation = admin.open_activation("訓練", "drill").await;
+    let (_, counts) = admin
+        .get(&format!("/api/activations/{activation}/safety"))
+        .await;
+    let blank = counts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["district"] == "")
+        .expect("a blank district: {counts}");
+    assert_eq!(blank["total"], 1);
+    let (_, listed) = admin
+        .get(&format!(
+            "/api/register/persons?activation={activation}&district="
+        ))
+        .await;
+    assert_eq!(
+        ids(&listed),
+        ["1005"],
+        "the blank district lists who has none"
+    );
 }
