@@ -45,12 +45,13 @@ CREATE TABLE register_imports (
     invalid      BIGINT NOT NULL
 );
 
--- What each import changed for each person (the register's history); values are not
--- repeated here, only the names of the fields that changed.
+-- What each import changed for each person already in the register (the register's history);
+-- values are not repeated here, only the names of the fields that changed. A person's arrival
+-- is their first_import_id.
 CREATE TABLE register_changes (
     import_id   BIGINT NOT NULL REFERENCES register_imports (id),
     resident_id TEXT    NOT NULL REFERENCES register_persons (resident_id),
-    change      TEXT    NOT NULL CHECK (change IN ('new', 'updated', 'removed', 'restored')),
+    change      TEXT    NOT NULL CHECK (change IN ('updated', 'removed', 'restored')),
     fields      TEXT    NOT NULL,                  -- JSON array of field names
     PRIMARY KEY (import_id, resident_id)
 );
