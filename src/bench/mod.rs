@@ -1,11 +1,36 @@
-//! Benchmarks that print figures: `saigai-vc bench board`.
+//! Benchmarks that print figures: `saigai-vc bench board`, `saigai-vc bench register`.
+//!
+//! A benchmark here is a command, not a test: it starts the server it measures as a child
+//! process (so the load generator never shares a runtime or an allocator with it), drives it
+//! over loopback like real terminals would, and prints what it saw. Nothing here asserts;
+//! targets are printed as PASS or FAIL beside the figures, and BENCHMARKS.md records them.
+//!
+//! - `board`: the live board's fan-out, against a minimal Node `ws` server as the reference.
+//! - `register`: importing a generated register, against the `sqlite3` shell's `.import`.
+//! - `servers`: starting and stopping the servers under test, and reading their memory.
+//! - `terminals`: the websocket terminals that receive and time the events.
+//! - `http`: the few plain HTTP requests the bench makes (login, posting).
+
+mod board;
+mod http;
+mod register;
+mod servers;
+mod terminals;
+
+pub use board::BoardArgs;
+pub use register::RegisterArgs;
 
 #[derive(clap::Subcommand)]
 pub enum BenchCommand {
     /// Websocket fan-out: N terminals, M events, latency from commit to receipt.
-    Board,
+    Board(BoardArgs),
+    /// Register import: a generated register of N people, against `sqlite3 .import`.
+    Register(RegisterArgs),
 }
 
-pub async fn run(_command: BenchCommand) -> anyhow::Result<()> {
-    anyhow::bail!("not yet")
+pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
+    match command {
+        BenchCommand::Board(args) => board::run(args).await,
+        BenchCommand::Register(args) => register::run(args).await,
+    }
 }

@@ -20,8 +20,9 @@ use axum::extract::ws::{
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use axum::routing::get;
+use futures_util::SinkExt;
 use serde::Deserialize;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 pub use snapshot::{Board, snapshot};
 
@@ -33,8 +34,11 @@ use crate::extract::ApiQuery;
 use crate::store::{Store, on_pool};
 
 /// Terminals send nothing but pongs and the odd close: a small read buffer keeps thousands of
-/// idle connections cheap (tungstenite's default is 128 KiB each).
-const READ_BUFFER: usize = 4 * 1024;
+/// idle connections cheap (tungstenite's default is 128 KiB each, and it keeps the whole
+/// buffer resident). It still grows for a larger frame.
+const READ_BUFFER: usize = 512;
+/// Live events written out together at most, before pings and client messages get a turn.
+const MAX_BATCH: usize = 64;
 const MAX_INCOMING_MESSAGE: usize = 16 * 1024;
 
 pub fn router() -> Router<AppState> {
@@ -66,7 +70,7 @@ async fn upgrade(
     let sockets = state.sockets.clone();
     Ok(ws
         .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(0)
+        .write_buffer_size(64 * 1024)
         .max_message_size(MAX_INCOMING_MESSAGE)
         .max_frame_size(MAX_INCOMING_MESSAGE)
         .on_upgrade(move |socket| sockets.track_future(terminal(socket, state, query))))
@@ -158,11 +162,47 @@ struct Feed<'a> {
 
 impl Feed<'_> {
     async fn send(&mut self, text: Utf8Bytes) -> std::result::Result<(), End> {
-        match tokio::time::timeout(self.send_timeout, self.socket.send(Message::Text(text))).await {
+        self.timed(|socket| socket.send(Message::Text(text))).await
+    }
+
+    /// Queues a message without writing it out yet; `flush` writes what is queued.
+    async fn queue(&mut self, text: Utf8Bytes) -> std::result::Result<(), End> {
+        self.timed(|socket| socket.feed(Message::Text(text))).await
+    }
+
+    async fn flush(&mut self) -> std::result::Result<(), End> {
+        self.timed(|socket| socket.flush()).await
+    }
+
+    /// A socket operation that a terminal which stopped reading cannot hold up for ever.
+    async fn timed<'s, F, Fut>(&'s mut self, op: F) -> std::result::Result<(), End>
+    where
+        F: FnOnce(&'s mut WebSocket) -> Fut,
+        Fut: std::future::Future<Output = std::result::Result<(), axum::Error>> + 's,
+    {
+        match tokio::time::timeout(self.send_timeout, op(&mut *self.socket)).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(_)) => Err(End::ClientLeft),
             Err(_) => Err(End::SendStalled),
         }
+    }
+
+    /// Passes one live event on: skipped if already sent, preceded by what is missing from
+    /// the event table if it does not follow on.
+    async fn deliver(&mut self, frame: Frame, replay_limit: i64) -> std::result::Result<(), End> {
+        if frame.seq <= self.last {
+            return Ok(());
+        }
+        if frame.seq > self.last + 1 {
+            // Committed elsewhere or released past a gap: the table has it. Boxed, like every
+            // rarely taken path here, so it does not enlarge each terminal's idle task.
+            Box::pin(self.send_stored(Some(frame.seq), replay_limit)).await?;
+        }
+        if frame.seq == self.last + 1 {
+            self.queue(frame.text).await?;
+            self.last = frame.seq;
+        }
+        Ok(())
     }
 
     async fn send_snapshot(&mut self) -> std::result::Result<(), End> {
@@ -235,7 +275,7 @@ async fn serve_terminal(
             _ => Ok::<_, AppError>(feed.send_snapshot().await),
         }
     };
-    if let Err(end) = start.await? {
+    if let Err(end) = Box::pin(start).await? {
         return Ok(end);
     }
 
@@ -246,30 +286,42 @@ async fn serve_terminal(
     let outcome: std::result::Result<(), End> = loop {
         tokio::select! {
             () = state.shutdown.cancelled() => break Err(End::Shutdown),
-            received = live.recv() => match received {
-                Ok(frame) if frame.seq <= feed.last => {}
-                Ok(frame) => {
-                    if frame.seq > feed.last + 1 {
-                        // Committed elsewhere or released past a gap: the table has it.
-                        if let Err(end) = feed.send_stored(Some(frame.seq), settings.replay_limit).await {
-                            break Err(end);
-                        }
-                    }
-                    if frame.seq == feed.last + 1 {
-                        if let Err(end) = feed.send(frame.text).await {
-                            break Err(end);
-                        }
-                        feed.last = frame.seq;
-                    }
-                }
-                Err(RecvError::Lagged(_)) => {
-                    // Too far behind to replay from memory: start the terminal afresh.
-                    if let Err(end) = feed.send_snapshot().await {
+            received = live.recv() => {
+                // Whatever else is already waiting goes out with it in one write: under load
+                // that is one system call for a burst instead of one per event.
+                let mut next = Some(received);
+                let mut batch = 0;
+                let delivered = loop {
+                    let Some(item) = next.take() else { break Ok(()) };
+                    let step = match item {
+                        Ok(frame) => feed.deliver(frame, settings.replay_limit).await,
+                        // Too far behind to replay from memory: start the terminal afresh.
+                        Err(RecvError::Lagged(_)) => Box::pin(feed.send_snapshot()).await,
+                        Err(RecvError::Closed) => Err(End::Shutdown),
+                    };
+                    if let Err(end) = step {
                         break Err(end);
                     }
+                    batch += 1;
+                    // Bounded, so pings and the client's messages are still seen in a flood.
+                    next = if batch < MAX_BATCH {
+                        match live.try_recv() {
+                            Ok(frame) => Some(Ok(frame)),
+                            Err(TryRecvError::Lagged(n)) => Some(Err(RecvError::Lagged(n))),
+                            Err(TryRecvError::Closed) => Some(Err(RecvError::Closed)),
+                            Err(TryRecvError::Empty) => None,
+                        }
+                    } else {
+                        None
+                    };
+                };
+                if let Err(end) = delivered {
+                    break Err(end);
                 }
-                Err(RecvError::Closed) => break Err(End::Shutdown),
-            },
+                if let Err(end) = feed.flush().await {
+                    break Err(end);
+                }
+            }
             incoming = feed.socket.recv() => match incoming {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break Err(End::ClientLeft),
                 Some(Ok(_)) => heard_since_ping = true,
@@ -290,16 +342,8 @@ async fn serve_terminal(
 
 impl Feed<'_> {
     async fn send_ping(&mut self) -> std::result::Result<(), End> {
-        match tokio::time::timeout(
-            self.send_timeout,
-            self.socket.send(Message::Ping(bytes::Bytes::new())),
-        )
-        .await
-        {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(End::ClientLeft),
-            Err(_) => Err(End::SendStalled),
-        }
+        self.timed(|socket| socket.send(Message::Ping(bytes::Bytes::new())))
+            .await
     }
 }
 

@@ -1,0 +1,527 @@
+//! `saigai-vc bench board`: how fast, how completely and how cheaply the live board fans
+//! events out to many terminals, next to a minimal Node `ws` broadcast server.
+//!
+//! Each run starts a fresh server (a child process on a fresh database and a new port),
+//! connects the terminals, reads the server's memory before and after they are connected
+//! and idle, posts the announcements at a steady pace from one HTTP client, and waits until
+//! every terminal has every event or a deadline passes. Fresh servers keep the runs
+//! independent (no warm caches, no leftover sessions) and put each run on its own port, so the
+//! TIME_WAIT sockets of one run never collide with the next run's connections. The figures
+//! printed are the medians of the runs; losses are added up over all runs.
+//!
+//! Latency is "commit to receipt": the terminal's clock when it read the frame minus the
+//! event's `at`, which saigai-vc takes inside the transaction just before it commits (the
+//! Node reference takes it just before it broadcasts). Both ends read the same clock.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, ensure};
+use hdrhistogram::Histogram;
+use serde_json::json;
+use tokio::time::Instant;
+
+use super::http;
+use super::servers::{Kind, Server, machine_cpu_time, own_cpu_time};
+use super::terminals::{Plan, Terminals, announcement_text};
+
+/// The targets of issue 2, for saigai-vc.
+const TARGET_P99_MS: f64 = 250.0;
+const TARGET_KIB_PER_TERMINAL: f64 = 16.0;
+const TARGET_P99_RATIO: f64 = 0.5;
+
+/// CPU time of other processes during a run beyond which the run is reported as disturbed.
+const DISTURBED: Duration = Duration::from_secs(1);
+
+/// Time for the server to settle (allocator, lazy initialisation) before its memory is read.
+const SETTLE: Duration = Duration::from_secs(2);
+
+#[derive(clap::Args)]
+pub struct BoardArgs {
+    /// Websocket terminals to connect.
+    #[arg(long, default_value_t = 15_000)]
+    terminals: usize,
+    /// Announcements to post in each run.
+    #[arg(long, default_value_t = 200)]
+    events: usize,
+    /// Milliseconds between two posts.
+    #[arg(long, default_value_t = 50)]
+    interval_ms: u64,
+    /// Runs against each server; the figures printed are the medians of the runs.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// The saigai-vc binary to serve with (default: this one).
+    #[arg(long)]
+    binary: Option<PathBuf>,
+    /// Measure saigai-vc only, without the Node reference.
+    #[arg(long)]
+    skip_node: bool,
+    /// Folder of the Node reference server (default: bench/node-ref of this checkout).
+    #[arg(long)]
+    node_ref: Option<PathBuf>,
+    /// Terminals connecting at the same time.
+    #[arg(long, default_value_t = 256)]
+    connect_concurrency: usize,
+    /// Seconds to wait after the last post for the last events to arrive.
+    #[arg(long, default_value_t = 30)]
+    drain_seconds: u64,
+}
+
+pub async fn run(args: BoardArgs) -> anyhow::Result<()> {
+    ensure!(args.terminals > 0, "--terminals must be at least 1");
+    ensure!(args.events > 0, "--events must be at least 1");
+    ensure!(args.runs > 0, "--runs must be at least 1");
+    // Every terminal is a socket of this process; the soft limit is often far below the hard.
+    let files = rlimit::increase_nofile_limit(u64::MAX).context("cannot raise RLIMIT_NOFILE")?;
+    ensure!(
+        args.terminals as u64 + 64 <= files,
+        "{} terminals need more open files than this process may hold ({files}): \
+         raise `ulimit -n` or lower --terminals",
+        args.terminals
+    );
+    let binary = match &args.binary {
+        Some(path) => path.clone(),
+        None => std::env::current_exe().context("cannot find this binary")?,
+    };
+    let node_ref = args.node_ref.clone().unwrap_or_else(default_node_ref);
+
+    println!(
+        "bench board: {} terminals, {} events every {} ms, {} run(s) per server",
+        args.terminals, args.events, args.interval_ms, args.runs
+    );
+    println!("machine: {}", machine());
+
+    let mut kinds = vec![Kind::SaigaiVc];
+    if !args.skip_node {
+        kinds.push(Kind::Node);
+    }
+    let mut summaries = Vec::new();
+    for kind in kinds {
+        let mut runs = Vec::with_capacity(args.runs);
+        for run in 1..=args.runs {
+            let figures = measure(kind, &args, &binary, &node_ref)
+                .await
+                .with_context(|| format!("{} run {run}", kind.label()))?;
+            println!(
+                "{} run {run}/{}: {}",
+                kind.label(),
+                args.runs,
+                figures.line()
+            );
+            if figures.other_cpu > DISTURBED {
+                println!(
+                    "  warning: other processes used {:.1} s of CPU during this run: \
+                     its figures are disturbed",
+                    figures.other_cpu.as_secs_f64()
+                );
+            }
+            runs.push(figures);
+        }
+        summaries.push(Summary::of(kind, &runs));
+    }
+    print_table(&args, &summaries);
+    Ok(())
+}
+
+/// bench/node-ref in the working directory when run from a checkout, else beside the sources
+/// this binary was built from.
+fn default_node_ref() -> PathBuf {
+    let here = PathBuf::from("bench/node-ref");
+    if here.join("server.js").is_file() {
+        here
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/node-ref")
+    }
+}
+
+/// What one run measured.
+struct Figures {
+    terminals: usize,
+    connected: usize,
+    failed: usize,
+    connect_time: Duration,
+    rss_before: u64,
+    rss_idle: u64,
+    p50_us: u64,
+    p99_us: u64,
+    max_us: u64,
+    expected: u64,
+    received: u64,
+    duplicates: u64,
+    resyncs: u64,
+    dropped: usize,
+    negative: u64,
+    post_p50: Duration,
+    post_max: Duration,
+    /// From the first post to the last one sent: the rate actually offered.
+    post_span: Duration,
+    /// From the first post until every event arrived (or the deadline).
+    busy: Duration,
+    /// CPU used meanwhile by the server and by the bench's terminals: with both on the same
+    /// cores, this shows which side the time went to.
+    server_cpu: Duration,
+    bench_cpu: Duration,
+    /// CPU the kernel spent meanwhile in softirqs, charged to no process: on loopback, mostly
+    /// delivering the websocket frames and their acknowledgements.
+    kernel_net_cpu: Duration,
+    /// CPU used meanwhile by other processes (a compiler, say): a few tenths of a second is
+    /// noise; more means the run was disturbed.
+    other_cpu: Duration,
+    server_log: String,
+}
+
+impl Figures {
+    fn lost(&self) -> u64 {
+        self.expected.saturating_sub(self.received)
+    }
+
+    /// Growth of the server's resident memory per connected idle terminal, in bytes.
+    fn bytes_per_terminal(&self) -> f64 {
+        if self.connected == 0 {
+            return 0.0;
+        }
+        self.rss_idle.saturating_sub(self.rss_before) as f64 / self.connected as f64
+    }
+
+    fn line(&self) -> String {
+        let mut line = format!(
+            "connected {}/{} in {:.1} s; idle {:.2} KiB/terminal (RSS {:.1} -> {:.1} MiB); \
+             latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; lost {} of {}; \
+             {} posts sent over {:.1} s, answered in p50 {:.1} ms, max {:.1} ms; \
+             delivery took {:.1} s, using CPU {:.1} s in the server, {:.1} s in the bench, \
+             {:.1} s in kernel softirqs, {:.1} s in other processes",
+            self.connected,
+            self.terminals,
+            self.connect_time.as_secs_f64(),
+            self.bytes_per_terminal() / 1024.0,
+            mib(self.rss_before),
+            mib(self.rss_idle),
+            ms(self.p50_us),
+            ms(self.p99_us),
+            ms(self.max_us),
+            self.lost(),
+            self.expected,
+            self.expected / self.terminals.max(1) as u64,
+            self.post_span.as_secs_f64(),
+            self.post_p50.as_secs_f64() * 1000.0,
+            self.post_max.as_secs_f64() * 1000.0,
+            self.busy.as_secs_f64(),
+            self.server_cpu.as_secs_f64(),
+            self.bench_cpu.as_secs_f64(),
+            self.kernel_net_cpu.as_secs_f64(),
+            self.other_cpu.as_secs_f64(),
+        );
+        for (count, what) in [
+            (self.failed as u64, "failed to connect"),
+            (self.dropped as u64, "connections dropped by the server"),
+            (self.duplicates, "duplicate events"),
+            (self.resyncs, "resync snapshots"),
+            (self.negative, "events timed before their commit (clock)"),
+        ] {
+            if count > 0 {
+                line.push_str(&format!("; {count} {what}"));
+            }
+        }
+        line.push_str(&self.server_log);
+        line
+    }
+}
+
+async fn measure(
+    kind: Kind,
+    args: &BoardArgs,
+    binary: &Path,
+    node_ref: &Path,
+) -> anyhow::Result<Figures> {
+    let server = match kind {
+        Kind::SaigaiVc => Server::start_saigai(binary).await?,
+        Kind::Node => Server::start_node(node_ref).await?,
+    };
+    tokio::time::sleep(SETTLE).await;
+    let rss_before = server.rss()?;
+
+    let plan = Arc::new(Plan {
+        address: server.address,
+        path: server.board_path.clone(),
+        token: server.token.clone(),
+        events: args.events,
+    });
+    let started = Instant::now();
+    let terminals = Terminals::spawn(plan, args.terminals, args.connect_concurrency);
+    let (connected, failed) = terminals.wait_connected().await;
+    let connect_time = started.elapsed();
+    if let Some(error) = terminals.first_error() {
+        eprintln!("    {failed} terminal(s) failed to connect; the first: {error}");
+    }
+    tokio::time::sleep(SETTLE).await;
+    let rss_idle = server.rss()?;
+
+    let (server_cpu, bench_cpu) = (server.cpu_time()?, own_cpu_time()?);
+    let machine_cpu = machine_cpu_time()?;
+    let busy_from = Instant::now();
+    let posting = post_announcements(&server, args).await?;
+    terminals
+        .wait_complete(Instant::now() + Duration::from_secs(args.drain_seconds))
+        .await;
+    let busy = busy_from.elapsed();
+    let server_cpu = server.cpu_time()?.saturating_sub(server_cpu);
+    let bench_cpu = own_cpu_time()?.saturating_sub(bench_cpu);
+    let machine_now = machine_cpu_time()?;
+    let kernel_net_cpu = machine_now
+        .interrupts
+        .saturating_sub(machine_cpu.interrupts);
+    let other_cpu = machine_now
+        .processes
+        .saturating_sub(machine_cpu.processes)
+        .saturating_sub(server_cpu + bench_cpu);
+    let tallies = terminals.close().await;
+    let server_log = server.stop().await;
+
+    let mut histogram = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3)?;
+    let mut figures = Figures {
+        terminals: args.terminals,
+        connected,
+        failed,
+        connect_time,
+        rss_before,
+        rss_idle,
+        p50_us: 0,
+        p99_us: 0,
+        max_us: 0,
+        expected: (args.terminals * args.events) as u64,
+        received: 0,
+        duplicates: 0,
+        resyncs: 0,
+        dropped: 0,
+        negative: 0,
+        post_p50: percentile(&posting.answered, 0.5),
+        post_max: posting.answered.iter().copied().max().unwrap_or_default(),
+        post_span: posting.span,
+        busy,
+        server_cpu,
+        bench_cpu,
+        kernel_net_cpu,
+        other_cpu,
+        server_log,
+    };
+    for tally in &tallies {
+        for &latency in &tally.latencies {
+            histogram.saturating_record(u64::from(latency).max(1));
+        }
+        figures.received += tally.received;
+        figures.duplicates += tally.duplicates;
+        figures.resyncs += tally.resyncs;
+        figures.negative += tally.negative;
+        figures.dropped += usize::from(tally.dropped);
+    }
+    if !histogram.is_empty() {
+        figures.p50_us = histogram.value_at_quantile(0.5);
+        figures.p99_us = histogram.value_at_quantile(0.99);
+        figures.max_us = histogram.max();
+    }
+    Ok(figures)
+}
+
+/// How the posting went.
+struct Posting {
+    /// From each post's planned start to its answer.
+    answered: Vec<Duration>,
+    /// From the first post to the last one sent.
+    span: Duration,
+}
+
+/// Posts the announcements at the planned pace, each on its own connection, without waiting
+/// for earlier answers: the load is what was planned, whether or not the server keeps up
+/// (waiting for each answer would slow the posts down to the server's pace and hide any
+/// backlog). A post that fails ends the run: its event would count as lost.
+async fn post_announcements(server: &Server, args: &BoardArgs) -> anyhow::Result<Posting> {
+    let mut pace = tokio::time::interval(Duration::from_millis(args.interval_ms.max(1)));
+    // If the bench itself is late for a tick, the next post waits its full interval rather
+    // than going out in a burst: the rate never exceeds the planned one.
+    pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut posts = Vec::with_capacity(args.events);
+    let mut first = None;
+    for index in 0..args.events {
+        let planned = pace.tick().await;
+        first.get_or_insert(planned);
+        let (address, path, token) = (
+            server.address,
+            server.post_path.clone(),
+            server.token.clone(),
+        );
+        posts.push(tokio::spawn(async move {
+            let body = json!({ "text": announcement_text(index) });
+            let response = http::post_json(address, &path, token.as_deref(), &body).await?;
+            ensure!(
+                response.status == 201,
+                "post {index}: {} {}",
+                response.status,
+                response.body
+            );
+            anyhow::Ok(planned.elapsed())
+        }));
+    }
+    let span = first.map_or(Duration::ZERO, |first| first.elapsed());
+    let mut answered = Vec::with_capacity(posts.len());
+    for post in posts {
+        answered.push(post.await??);
+    }
+    Ok(Posting { answered, span })
+}
+
+/// The medians of one server's runs.
+struct Summary {
+    kind: Kind,
+    runs: usize,
+    terminals: usize,
+    connected: usize,
+    connect_s: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+    lost: u64,
+    expected: u64,
+    kib_per_terminal: f64,
+}
+
+impl Summary {
+    fn of(kind: Kind, runs: &[Figures]) -> Summary {
+        let median_of = |f: &dyn Fn(&Figures) -> f64| median(runs.iter().map(f).collect());
+        Summary {
+            kind,
+            runs: runs.len(),
+            terminals: runs.first().map_or(0, |r| r.terminals),
+            connected: runs.iter().map(|r| r.connected).min().unwrap_or(0),
+            connect_s: median_of(&|r| r.connect_time.as_secs_f64()),
+            p50_ms: median_of(&|r| ms(r.p50_us)),
+            p99_ms: median_of(&|r| ms(r.p99_us)),
+            max_ms: median_of(&|r| ms(r.max_us)),
+            lost: runs.iter().map(Figures::lost).sum(),
+            expected: runs.iter().map(|r| r.expected).sum(),
+            kib_per_terminal: median_of(&|r| r.bytes_per_terminal() / 1024.0),
+        }
+    }
+}
+
+fn print_table(args: &BoardArgs, summaries: &[Summary]) {
+    let Some(ours) = summaries.iter().find(|s| s.kind == Kind::SaigaiVc) else {
+        return;
+    };
+    let node = summaries.iter().find(|s| s.kind == Kind::Node);
+    let verdict = |pass: bool| if pass { "PASS" } else { "FAIL" };
+    let cell = |value: Option<String>| value.unwrap_or_else(|| "-".into());
+
+    println!();
+    println!(
+        "board fan-out: {} terminals, {} events every {} ms; median of {} run(s), lost summed",
+        args.terminals, args.events, args.interval_ms, ours.runs
+    );
+    let columns = [Kind::SaigaiVc.label(), Kind::Node.label()];
+    println!(
+        "{:<32}{:>12}{:>12}   {:<12}result",
+        "", columns[0], columns[1], "target"
+    );
+    let row = |label: &str, f: &dyn Fn(&Summary) -> String, target: &str, result: &str| {
+        println!(
+            "{label:<32}{:>12}{:>12}   {target:<12}{result}",
+            f(ours),
+            cell(node.map(f)),
+        );
+    };
+    row(
+        "terminals connected",
+        &|s| format!("{}/{}", s.connected, s.terminals),
+        "all",
+        verdict(ours.connected == ours.terminals),
+    );
+    row(
+        "connect time (s)",
+        &|s| format!("{:.1}", s.connect_s),
+        "",
+        "",
+    );
+    row("p50 latency (ms)", &|s| format!("{:.1}", s.p50_ms), "", "");
+    row(
+        "p99 latency (ms)",
+        &|s| format!("{:.1}", s.p99_ms),
+        &format!("<= {TARGET_P99_MS}"),
+        verdict(ours.p99_ms <= TARGET_P99_MS),
+    );
+    row("max latency (ms)", &|s| format!("{:.1}", s.max_ms), "", "");
+    row(
+        "messages lost",
+        &|s| format!("{}", s.lost),
+        "0",
+        verdict(ours.lost == 0),
+    );
+    row(
+        "  of messages expected",
+        &|s| format!("{}", s.expected),
+        "",
+        "",
+    );
+    row(
+        "memory per idle terminal (KiB)",
+        &|s| format!("{:.2}", s.kib_per_terminal),
+        &format!("<= {TARGET_KIB_PER_TERMINAL}"),
+        verdict(ours.kib_per_terminal <= TARGET_KIB_PER_TERMINAL),
+    );
+    match node {
+        Some(node) if node.p99_ms > 0.0 => {
+            let ratio = ours.p99_ms / node.p99_ms;
+            println!(
+                "{:<32}{:>12.2}{:>12}   {:<12}{}",
+                "p99 saigai-vc / node ws",
+                ratio,
+                "",
+                format!("<= {TARGET_P99_RATIO}"),
+                verdict(ratio <= TARGET_P99_RATIO)
+            );
+        }
+        _ => println!("p99 saigai-vc / node ws: not measured (--skip-node)"),
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len() % 2 == 1 {
+        values[mid]
+    } else {
+        (values[mid - 1] + values[mid]) / 2.0
+    }
+}
+
+fn percentile(values: &[Duration], q: f64) -> Duration {
+    let mut sorted = values.to_vec();
+    sorted.sort();
+    let rank = ((sorted.len() as f64 * q).ceil() as usize).saturating_sub(1);
+    sorted.get(rank).copied().unwrap_or_default()
+}
+
+fn ms(micros: u64) -> f64 {
+    micros as f64 / 1000.0
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+/// Cores and CPU model, for the record.
+fn machine() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, model)| model.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    format!("{cores} cores, {model}")
+}
