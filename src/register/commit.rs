@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::import::{InvalidCell, ParsedRegister, Person};
+use super::import::{InvalidCell, ParsedRegister, Person, Sex};
 use crate::error::Result;
 use crate::events::{self, Actor, Event};
 use crate::store::{Store, Timestamp, on_pool, write_tx};
@@ -158,18 +158,36 @@ pub struct PersonRow {
 }
 
 impl PersonRow {
-    /// The canonical record, through the same serde form the import produces.
+    /// The canonical record. Stored values were written from canonical records, so nothing
+    /// here can fail; a value edited by hand into something else reads as absent.
     pub fn to_person(&self) -> Person {
-        let value = serde_json::json!({
-            "resident_id": self.resident_id, "name": self.name, "name_kana": self.name_kana,
-            "birth_date": self.birth_date, "sex": self.sex, "postal_code": self.postal_code,
-            "address": self.address, "phone": self.phone, "district": self.district,
-            "care_level": self.care_level, "disability": self.disability,
-            "support_reasons": self.support_reasons, "consent": self.consent,
-            "supporters": self.supporters, "designated_shelter": self.designated_shelter,
-            "latitude": self.latitude, "longitude": self.longitude, "notes": self.notes,
-        });
-        serde_json::from_value(value).expect("a stored person is a canonical record")
+        Person {
+            resident_id: self.resident_id.clone(),
+            name: self.name.clone(),
+            name_kana: self.name_kana.clone(),
+            birth_date: self
+                .birth_date
+                .as_deref()
+                .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
+            sex: match self.sex.as_deref() {
+                Some("male") => Some(Sex::Male),
+                Some("female") => Some(Sex::Female),
+                _ => None,
+            },
+            postal_code: self.postal_code.clone(),
+            address: self.address.clone(),
+            phone: self.phone.clone(),
+            district: self.district.clone(),
+            care_level: self.care_level.clone(),
+            disability: self.disability.clone(),
+            support_reasons: self.support_reasons.clone(),
+            consent: self.consent,
+            supporters: self.supporters.clone(),
+            designated_shelter: self.designated_shelter.clone(),
+            latitude: self.latitude,
+            longitude: self.longitude,
+            notes: self.notes.clone(),
+        }
     }
 }
 
