@@ -61,7 +61,10 @@ async fn a_closed_activation_refuses_new_announcements_with_409(app: TestApp) {
         )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert_eq!(body["code"], "activation_closed", "a client can tell which conflict: {body}");
+    assert_eq!(
+        body["code"], "activation_closed",
+        "a client can tell which conflict: {body}"
+    );
     let (_, list) = admin
         .get(&format!("/api/activations/{activation}/announcements"))
         .await;
