@@ -331,15 +331,15 @@ async fn run_import(command: ImportCommand) -> anyhow::Result<()> {
         mapping,
         database,
     } = command;
-    let progress = indicatif::ProgressBar::new_spinner();
-    progress.enable_steady_tick(Duration::from_millis(120));
-    progress.set_style(indicatif::ProgressStyle::with_template(
-        "{spinner} {elapsed_precise} {msg}",
-    )?);
-    progress.set_message(format!("読み込み中 / reading {}", file.display()));
     let bytes = tokio::fs::read(&file)
         .await
         .with_context(|| format!("cannot read {}", file.display()))?;
+    // A bar over the file while it is checked, then a spinner while one transaction writes it.
+    let progress = indicatif::ProgressBar::new(bytes.len() as u64);
+    progress.set_style(indicatif::ProgressStyle::with_template(
+        "{spinner} {elapsed_precise} [{bar:40}] {percent:>3}% {msg}",
+    )?);
+    progress.enable_steady_tick(Duration::from_millis(120));
     let mapping = match mapping {
         Some(path) => {
             let text = std::fs::read_to_string(&path)
@@ -348,10 +348,12 @@ async fn run_import(command: ImportCommand) -> anyhow::Result<()> {
         }
         None => None,
     };
+    let bar = progress.clone();
     let options = import::ImportOptions {
         encoding: saigai_vc::register::encoding_choice(Some(&encoding))
             .map_err(|e| anyhow::anyhow!("{e}"))?,
         mapping,
+        progress: import::Progress::new(move |done, _total| bar.set_position(done)),
         ..import::ImportOptions::default()
     };
     progress.set_message(format!("検査中 / checking {} bytes", bytes.len()));

@@ -440,6 +440,7 @@ fn check_round_trip(
         },
         mapping: None,
         today: today(),
+        progress: Progress::default(),
     };
     let parsed =
         parse_register(&bytes, &options).map_err(|e| TestCaseError::fail(e.to_string()))?;

@@ -22,6 +22,7 @@ fn options() -> ImportOptions {
         encoding: EncodingChoice::Auto,
         mapping: None,
         today: today(),
+        progress: Progress::default(),
     }
 }
 
