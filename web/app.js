@@ -144,7 +144,7 @@
       import_encoding_detected: "文字コード", import_rows: "行数", import_new: "新規", import_updated: "更新",
       import_unchanged: "変更なし", import_removed: "削除扱い", import_invalid: "無効な行",
       import_removed_hint: "このファイルにない {n}人は名簿から外れます（記録は残ります）",
-      import_removed_hint_invalid: "無効な行があるため、このファイルで削除扱いになる方はいません",
+      import_removed_hint_invalid: "誰の行か読めない無効な行があるため、このファイルで削除扱いになる方はいません",
       import_updated_summary: "更新される {n}人（変更された項目を見る）",
       import_updated_summary_done: "更新された {n}人（変更された項目を見る）",
       col_resident_id: "宛名番号", col_line: "行", col_column: "列", col_value: "値", col_reason: "理由",
@@ -242,7 +242,7 @@
       import_encoding_detected: "Encoding", import_rows: "Rows", import_new: "New", import_updated: "Updated",
       import_unchanged: "Unchanged", import_removed: "Removed", import_invalid: "Invalid rows",
       import_removed_hint: "{n} people missing from this file leave the register (their records are kept)",
-      import_removed_hint_invalid: "The file has invalid rows, so nobody is removed by it",
+      import_removed_hint_invalid: "Some invalid rows cannot be told whose they are, so nobody is removed by this file",
       import_updated_summary: "{n} people will be updated (show changed fields)",
       import_updated_summary_done: "{n} people were updated (show changed fields)",
       col_resident_id: "Resident ID", col_line: "Line", col_column: "Column", col_value: "Value", col_reason: "Reason",
@@ -1638,7 +1638,7 @@
     document.querySelector(".summary-invalid").classList.toggle("has", lines > 0);
     document.querySelector(".summary-removed").classList.toggle("has", rep.removed > 0);
     const removedHint = rep.removed > 0 ? tf("import_removed_hint", { n: rep.removed })
-      : lines > 0 ? t("import_removed_hint_invalid") : "";
+      : rep.removal_skipped ? t("import_removed_hint_invalid") : "";
     setText($("import-removed-hint"), removedHint);
     $("import-removed-hint").hidden = removedHint === "";
     $("import-removed-hint").classList.toggle("warn", rep.removed > 0);

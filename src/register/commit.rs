@@ -28,6 +28,9 @@ pub struct ImportReport {
     pub removed: usize,
     pub invalid: Vec<InvalidCell>,
     pub unmapped_columns: Vec<String>,
+    /// True when people missing from the file were not marked removed, because some invalid
+    /// rows could not be told whose they were.
+    pub removal_skipped: bool,
     pub committed: bool,
     /// Why nothing (or not everything) was committed, in words.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -181,7 +184,12 @@ fn plan<'a>(parsed: &'a ParsedRegister, stored: &[Stored], mark_removed: bool) -
         unchanged: 0,
         removed: vec![],
     };
-    let mut seen = HashSet::with_capacity(parsed.records.len());
+    let mut seen: HashSet<&str> = parsed
+        .invalid_resident_ids
+        .iter()
+        .map(String::as_str)
+        .collect();
+    seen.reserve(parsed.records.len());
     for (line, person) in &parsed.records {
         let print = fingerprint(person);
         seen.insert(person.resident_id.as_str());
@@ -280,6 +288,7 @@ pub async fn import(
         removed: 0,
         invalid: vec![],
         unmapped_columns: parsed.unmapped_columns.clone(),
+        removal_skipped: false,
         committed: false,
         message: None,
         import_id: None,
@@ -289,11 +298,18 @@ pub async fn import(
             "{} invalid value(s): nothing was imported. Correct the file, or import its valid rows with allow_invalid.",
             parsed.invalid.len()
         ));
-    } else if has_invalid {
-        report.message =
-            Some("invalid rows were skipped; nobody was marked removed by this file".into());
     }
-    let mark_removed = !has_invalid;
+    // Someone missing from a file can be taken to have left the register only if every row of
+    // the file could at least be told whose it was.
+    let mark_removed = parsed.unidentified_invalid_rows == 0;
+    report.removal_skipped = !mark_removed;
+    if has_invalid && !refused {
+        report.message = Some(if mark_removed {
+            "invalid rows were skipped; the people they name are kept as they were".into()
+        } else {
+            "invalid rows were skipped; some could not be told whose they were, so nobody was marked removed".into()
+        });
+    }
     let mut events = Vec::new();
     if dry_run || refused {
         let stored: Vec<Stored> = on_pool!(store, pool => {

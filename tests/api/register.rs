@@ -17,6 +17,7 @@ crate::on_both_backends!(
     the_export_opens_safely_in_excel_and_reimports_to_the_same_register,
     a_printed_district_list_is_stamped_and_shows_only_whom_the_printer_may_see,
     people_without_a_district_are_listed_and_counted_under_the_blank_district,
+    a_person_named_by_an_invalid_row_is_not_taken_for_one_who_left,
 );
 
 const HEADER: &str =
@@ -506,4 +507,46 @@ async fn people_without_a_district_are_listed_and_counted_under_the_blank_distri
         ["1005"],
         "the blank district lists who has none"
     );
+}
+
+async fn a_person_named_by_an_invalid_row_is_not_taken_for_one_who_left(app: TestApp) {
+    let admin = app.user("admin1", Role::Admin).await;
+    import(&admin, register_csv(&[SUZUKI, TANAKA, SATO]), "").await;
+    // Suzuki's row is damaged this time, Tanaka left, Sato is unchanged.
+    let damaged = SUZUKI.replace("昭和15年3月1日", "昭和99年1月1日");
+    let (status, report) = import(
+        &admin,
+        register_csv(&[&damaged, SATO]),
+        "?allow_invalid=true",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["removed"], 1, "only Tanaka left: {report}");
+    assert_eq!(report["removal_skipped"], false);
+    let (_, all) = admin
+        .get("/api/register/persons?include_removed=true")
+        .await;
+    let removed: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["removed"] == true)
+        .map(|p| p["resident_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        removed,
+        ["1002"],
+        "Suzuki, named by the damaged row, is kept"
+    );
+
+    // A row that cannot be told whose it is (a cell missing): nobody is marked removed.
+    let (status, report) = import(
+        &admin,
+        register_csv(&["1003,佐藤 三郎"]),
+        "?allow_invalid=true&dry_run=true",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["removal_skipped"], true, "{report}");
+    assert_eq!(report["removed"], 0);
 }

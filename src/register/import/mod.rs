@@ -113,6 +113,13 @@ pub struct ParsedRegister {
     pub invalid: Vec<InvalidCell>,
     /// Headers that name no field of the register; those columns are ignored.
     pub unmapped_columns: Vec<String>,
+    /// The resident ids named by invalid rows: those people are in the file, so a commit of
+    /// the valid rows must not take them for people who left the register.
+    pub invalid_resident_ids: Vec<String>,
+    /// Invalid rows whose resident id cannot be read at all (a wrong number of cells, an
+    /// unclosed quote, an empty or undecodable id): with any, nobody can be said to be
+    /// missing from the file.
+    pub unidentified_invalid_rows: usize,
 }
 
 /// One problem in one row: a row with any produces no record.
@@ -257,6 +264,8 @@ pub fn parse_register(bytes: &[u8], options: &ImportOptions) -> Result<ParsedReg
         records: Vec::new(),
         invalid: Vec::new(),
         unmapped_columns,
+        invalid_resident_ids: Vec::new(),
+        unidentified_invalid_rows: 0,
     };
     let id_column = columns
         .index(Field::ResidentId)
@@ -284,12 +293,14 @@ pub fn parse_register(bytes: &[u8], options: &ImportOptions) -> Result<ParsedReg
                 value: truncated(&decoded),
                 reason: "引用符 (\") が閉じられていないため、この行からファイルの最後までが読めません。引用符を閉じてから取り込み直してください".into(),
             });
+            parsed.unidentified_invalid_rows += 1;
             continue;
         }
         if decoded.len() != columns.len() {
             parsed
                 .invalid
                 .push(wrong_cell_count(line, &decoded, columns.len()));
+            parsed.unidentified_invalid_rows += 1;
             continue;
         }
         match person::read_person(
@@ -301,16 +312,32 @@ pub fn parse_register(bytes: &[u8], options: &ImportOptions) -> Result<ParsedReg
             &mut parsed.invalid,
         ) {
             Some(person) => parsed.records.push((line, person)),
-            None => {
-                if let Some(Ok(id)) = decoded.get(id_column)
-                    && !trim(id).is_empty()
-                {
-                    rejected_ids.push((trim(id).to_owned(), line));
+            None => match decoded.get(id_column) {
+                Some(Ok(id)) if !trim(id).is_empty() => {
+                    rejected_ids.push((trim(id).to_owned(), line))
                 }
-            }
+                _ => parsed.unidentified_invalid_rows += 1,
+            },
         }
     }
     reject_shared_ids(&mut parsed, &rejected_ids, &columns.name(id_column));
+    // Rows rejected for sharing an id left `records`; their ids are in the file all the same.
+    let kept: std::collections::HashSet<&str> = parsed
+        .records
+        .iter()
+        .map(|(_, p)| p.resident_id.as_str())
+        .collect();
+    let mut named: Vec<String> = parsed
+        .invalid
+        .iter()
+        .filter(|cell| cell.column == columns.name(id_column))
+        .map(|cell| cell.value.clone())
+        .chain(rejected_ids.into_iter().map(|(id, _)| id))
+        .filter(|id| !kept.contains(id.as_str()))
+        .collect();
+    named.sort_unstable();
+    named.dedup();
+    parsed.invalid_resident_ids = named;
     Ok(parsed)
 }
 
