@@ -54,7 +54,7 @@
  *            .status-badge, a.tel, button.status-btn[data-status], .person-note,
  *            .deceased-btn -> .deceased-confirm [data-action=deceased-yes|deceased-no],
  *            .history-btn -> .history-list li.history-item, .person-error
- *   import:  #import-file #import-encoding #import-preview #import-error #import-report
+ *   import:  #import-file #import-mapping #import-encoding #import-preview #import-error #import-report
  *            #import-new #import-updated-count #import-unchanged #import-removed
  *            #import-rows #import-detected #import-invalid-count #import-updated-body
  *            #import-invalid-body (td.line td.column td.value td.reason) #import-unmapped
@@ -130,6 +130,7 @@
       list_forbidden: "名簿を見る権限がありません", list_failed: "一覧を読み込めませんでした",
       list_network: "サーバーに接続できないため一覧を読み込めませんでした",
       import_title: "避難行動要支援者名簿の取込", import_file: "CSVファイル", import_encoding: "文字コード",
+      import_mapping: "見出し対応表（任意・TOML）",
       encoding_auto: "自動判定", import_choose: "ファイルを選ぶ", import_no_file: "選択されていません",
       import_preview: "内容を確認（プレビュー）",
       import_hint: "ファイルを選ぶと、取り込む前に内容を確認できます。確認だけでは名簿は変わりません。",
@@ -228,6 +229,7 @@
       list_forbidden: "You are not allowed to see the register", list_failed: "Could not load the list",
       list_network: "Cannot reach the server; the list was not loaded",
       import_title: "Import the support-needed register", import_file: "CSV file", import_encoding: "Encoding",
+      import_mapping: "Header mapping (optional, TOML)",
       encoding_auto: "Detect", import_choose: "Choose a file", import_no_file: "No file chosen",
       import_preview: "Check the file (preview)",
       import_hint: "Choosing a file shows what would change before anything is imported. A preview changes nothing.",
@@ -1572,9 +1574,19 @@
     let status = 0;
     let data = null;
     try {
+      // With a header mapping, file and mapping go as a form; without, the file is the body.
+      const mapping = $("import-mapping").files && $("import-mapping").files[0];
+      let body = imp.file;
+      const headers = { Accept: "application/json" };
+      if (mapping) {
+        body = new FormData();
+        body.append("file", imp.file);
+        body.append("mapping", mapping);
+      } else {
+        headers["Content-Type"] = "text/csv";
+      }
       const res = await fetch("/api/register/imports?" + params.join("&"), {
-        method: "POST", body: imp.file, credentials: "same-origin",
-        headers: { "Content-Type": "text/csv", Accept: "application/json" },
+        method: "POST", body, credentials: "same-origin", headers,
       });
       status = res.status;
       try { data = await res.json(); } catch (_) { data = null; }
@@ -1611,6 +1623,7 @@
     const busy = !!imp.busy;
     $("import-file").disabled = busy;
     $("import-encoding").disabled = busy;
+    $("import-mapping").disabled = busy;
     $("import-preview").disabled = busy || !imp.file;
     $("import-file-name").classList.toggle("none", !imp.file);
     setText($("import-file-name"), imp.file ? imp.file.name + "（" + fileSize(imp.file.size) + "）" : t("import_no_file"));
@@ -1819,6 +1832,7 @@
     $("import-form").addEventListener("submit", (ev) => { ev.preventDefault(); runImport(false); });
     $("import-file").addEventListener("change", onImportFileChange);
     $("import-encoding").addEventListener("change", onImportFileChange);
+    $("import-mapping").addEventListener("change", onImportFileChange);
     $("import-commit").addEventListener("click", () => runImport(true, false));
     $("import-commit-valid").addEventListener("click", () => {
       imp.confirming = true;

@@ -60,15 +60,26 @@ pub fn encoding_choice(name: Option<&str>) -> Result<EncodingChoice> {
     }
 }
 
+/// The file as the body (`text/csv`), or as a form (`multipart/form-data`) with the file in a
+/// part named `file` and, optionally, the municipality's header mapping (TOML) in `mapping`.
 async fn import(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiQuery(query): ApiQuery<ImportQuery>,
-    body: Bytes,
+    request: axum::extract::Request,
 ) -> Result<(StatusCode, Json<commit::ImportReport>)> {
     user.require(&[Role::Admin])?;
+    let (body, mapping) = read_upload(request, &state).await?;
+    let mapping = match mapping {
+        Some(text) => Some(
+            super::import::parse_mapping(&text)
+                .map_err(|e| AppError::invalid("mapping", e.to_string()))?,
+        ),
+        None => None,
+    };
     let options = ImportOptions {
         encoding: encoding_choice(query.encoding.as_deref())?,
+        mapping,
         ..ImportOptions::default()
     };
     // Parsing a large file is CPU work: keep it off the async threads.
@@ -222,4 +233,55 @@ async fn print(
     Ok(axum::response::Html(
         paper::print(&state.store, &user, &query).await?,
     ))
+}
+
+/// The uploaded file and the optional mapping text, from a plain body or a form.
+async fn read_upload(
+    request: axum::extract::Request,
+    state: &AppState,
+) -> Result<(Bytes, Option<String>)> {
+    use axum::extract::{FromRequest, Multipart};
+    let is_form = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !is_form {
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(|e| AppError::invalid("file", e.body_text()))?;
+        return Ok((body, None));
+    }
+    let mut form = Multipart::from_request(request, state)
+        .await
+        .map_err(|e| AppError::invalid("file", e.body_text()))?;
+    let (mut file, mut mapping) = (None, None);
+    while let Some(part) = form
+        .next_field()
+        .await
+        .map_err(|e| AppError::invalid("file", e.body_text()))?
+    {
+        match part.name() {
+            Some("file") => {
+                file = Some(
+                    part.bytes()
+                        .await
+                        .map_err(|e| AppError::invalid("file", e.body_text()))?,
+                )
+            }
+            Some("mapping") => {
+                let bytes = part
+                    .bytes()
+                    .await
+                    .map_err(|e| AppError::invalid("mapping", e.body_text()))?;
+                let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
+                    AppError::invalid("mapping", "the mapping file must be UTF-8 text (TOML)")
+                })?;
+                mapping = Some(text).filter(|t| !t.trim().is_empty());
+            }
+            _ => {}
+        }
+    }
+    let file = file.ok_or_else(|| AppError::invalid("file", "the form has no part named file"))?;
+    Ok((file, mapping))
 }

@@ -286,6 +286,14 @@ impl Session {
         .await
     }
 
+    pub async fn post_form(
+        &self,
+        path: &str,
+        form: reqwest::multipart::Form,
+    ) -> (StatusCode, Value) {
+        send(self.request(reqwest::Method::POST, path).multipart(form)).await
+    }
+
     pub async fn post_raw(&self, path: &str, body: &'static str) -> (StatusCode, Value) {
         send(
             self.request(reqwest::Method::POST, path)

@@ -18,6 +18,7 @@ crate::on_both_backends!(
     a_printed_district_list_is_stamped_and_shows_only_whom_the_printer_may_see,
     people_without_a_district_are_listed_and_counted_under_the_blank_district,
     a_person_named_by_an_invalid_row_is_not_taken_for_one_who_left,
+    a_municipal_export_imports_through_the_form_with_its_header_mapping,
 );
 
 const HEADER: &str =
@@ -549,4 +550,42 @@ async fn a_person_named_by_an_invalid_row_is_not_taken_for_one_who_left(app: Tes
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(report["removal_skipped"], true, "{report}");
     assert_eq!(report["removed"], 0);
+}
+
+async fn a_municipal_export_imports_through_the_form_with_its_header_mapping(app: TestApp) {
+    let admin = app.user("admin1", Role::Admin).await;
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/register");
+    let csv = std::fs::read(format!("{fixtures}/municipal_headers.csv")).unwrap();
+    let mapping = std::fs::read_to_string(format!("{fixtures}/municipal_mapping.toml")).unwrap();
+    let form = |with_mapping: bool| {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(csv.clone()).file_name("meibo.csv"),
+        );
+        if with_mapping {
+            form.text("mapping", mapping.clone())
+        } else {
+            form
+        }
+    };
+    let (status, refused) = admin
+        .post_form("/api/register/imports?dry_run=true", form(false))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "without its mapping the file lacks required columns: {refused}"
+    );
+    let (status, report) = admin.post_form("/api/register/imports", form(true)).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["new"], 2);
+    let (_, person) = admin.get("/api/register/persons/K-0001").await;
+    assert_eq!(person["name"], "岡田 和夫");
+    assert_eq!(person["designated_shelter"], "高田小学校");
+    let bad = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(csv.clone()))
+        .text("mapping", "[columns]\n\"住民コード\" = \"my_number\"\n");
+    let (status, body) = admin.post_form("/api/register/imports", bad).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["field"], "mapping", "{body}");
 }
