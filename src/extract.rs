@@ -77,3 +77,21 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
             .map_err(|e| AppError::invalid("path", e.body_text()))
     }
 }
+
+/// A JSON body that may be left out: an empty body is `T::default()`. For actions such as
+/// "open this shelter" whose options are all optional.
+pub struct ApiJsonOrEmpty<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for ApiJsonOrEmpty<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let body = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| AppError::invalid("body", e.body_text()))?;
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(ApiJsonOrEmpty(T::default()));
+        }
+        parse_json(&body).map(ApiJsonOrEmpty)
+    }
+}

@@ -4,7 +4,8 @@
 //! Each capability has its own module with its own `router()`, merged in [`app::app`]:
 //! `auth` (users, roles, sessions), `activations` (drills and real events, announcements),
 //! `events` (the event log and its fan-out), `board` (the live board over websockets),
-//! `register` (the support-needed register and safety confirmation), `audit` (who read what).
+//! `register` (the support-needed register and safety confirmation), `shelters` (welfare
+//! shelters, assignments and the operator's screen), `audit` (who read what).
 //! `store` is the storage boundary over SQLite and PostgreSQL; `web` embeds the page.
 
 pub mod activations;
@@ -17,6 +18,7 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod register;
+pub mod shelters;
 pub mod store;
 pub mod web;
 

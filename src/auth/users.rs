@@ -55,6 +55,17 @@ pub fn validate(user: &NewUser<'_>) -> Result<(), AppError> {
 /// Adds a user. The password is hashed here, synchronously: this runs from the command line.
 pub async fn add(store: &Store, user: NewUser<'_>) -> Result<i64, AppError> {
     validate(&user)?;
+    if let Some(shelter_id) = user.shelter_id {
+        let exists: Option<i64> = on_pool!(store, pool => {
+            sqlx::query_scalar("SELECT id FROM shelters WHERE id = $1").bind(shelter_id).fetch_optional(pool).await?
+        });
+        if exists.is_none() {
+            return Err(AppError::invalid(
+                "shelter",
+                format!("no welfare shelter has id {shelter_id}; add it to the registry first"),
+            ));
+        }
+    }
     let hash = password::hash_now(user.password)?;
     let id: Option<i64> = on_pool!(store, pool => {
         sqlx::query_scalar(

@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::activations::{Activation, Announcement};
 use crate::error::{AppError, Result};
 use crate::register::safety::{DistrictCounts, counts_in};
+use crate::shelters::openings::{ShelterState, states_in};
 use crate::store::{Store, read_tx};
 
 /// How many announcements a snapshot carries; older ones stay in the API.
@@ -22,6 +23,8 @@ pub struct Board {
     pub counts: Counts,
     /// Safety confirmation counts by district: numbers only, never names.
     pub safety: Vec<DistrictCounts>,
+    /// Every welfare shelter: open or closed, capacity, assigned, arrived. Numbers only.
+    pub shelters: Vec<ShelterState>,
 }
 
 #[derive(Serialize)]
@@ -71,7 +74,8 @@ pub async fn read_board(store: &Store, activation_id: i64) -> Result<Board> {
             .fetch_one(&mut *tx)
             .await?;
         let safety = counts_in!(tx, activation_id);
-        Board { activation, announcements, counts: Counts { announcements: announcement_count }, safety }
+        let shelters = states_in!(tx, activation_id, None::<i64>);
+        Board { activation, announcements, counts: Counts { announcements: announcement_count }, safety, shelters }
     });
     Ok(board)
 }

@@ -78,7 +78,7 @@ async fn rows_for(
 
 /// Excel and LibreOffice run a cell that starts with one of these as a formula (CSV
 /// injection); a leading apostrophe makes it plain text.
-fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
     match cell.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
         _ => cell.into(),
@@ -228,12 +228,12 @@ pub async fn export(
     Ok((format!("register-{stamp}.csv"), bytes))
 }
 
-fn jst_offset() -> chrono::FixedOffset {
+pub(crate) fn jst_offset() -> chrono::FixedOffset {
     chrono::FixedOffset::east_opt(9 * 3600).expect("UTC+9")
 }
 
 /// A time as Japan reads it on paper.
-fn jst(at: Timestamp) -> String {
+pub(crate) fn jst(at: Timestamp) -> String {
     chrono::DateTime::from_timestamp_micros(at.0)
         .map(|t| {
             t.with_timezone(&jst_offset())
@@ -256,7 +256,7 @@ pub fn safety_label(status: Option<&str>) -> &'static str {
     }
 }
 
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -79,6 +79,76 @@ macro_rules! safety_counts_in {
 }
 pub use crate::safety_counts_in as counts_in;
 
+/// Records `$status` for a person inside the open transaction `$tx`, under the `seq` the caller
+/// took: the check, the current status, and the `safety_recorded` event with the district's
+/// new counts. The caller has checked that the person exists and may be seen. Used by the
+/// safety route and by a shelter operator's arrival record. Evaluates to `(Check, Event)`.
+#[macro_export]
+macro_rules! safety_record_in {
+    ($tx:expr, $activation:expr, $seq:expr, $resident_id:expr, $district:expr, $status:expr, $note:expr, $actor:expr, $now:expr) => {{
+        use $crate::register::safety::{Check, CountRow, DistrictCounts, COUNT_SQL, fold_counts};
+        let activation_id: i64 = $activation;
+        let resident_id: &str = $resident_id;
+        let district: &str = $district;
+        let status: &str = $status;
+        let note: &str = $note;
+        let actor: &$crate::events::Actor = $actor;
+        let now: $crate::store::Timestamp = $now;
+        let from: Option<String> = sqlx::query_scalar(
+            "SELECT status FROM safety_status WHERE activation_id = $1 AND resident_id = $2",
+        )
+        .bind(activation_id)
+        .bind(resident_id)
+        .fetch_optional(&mut *$tx)
+        .await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO safety_checks (activation_id, resident_id, status, note, checked_by, checked_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(activation_id)
+        .bind(resident_id)
+        .bind(status)
+        .bind(note)
+        .bind(&actor.name)
+        .bind(now)
+        .fetch_one(&mut *$tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO safety_status (activation_id, resident_id, status, check_id) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (activation_id, resident_id) DO UPDATE SET status = excluded.status, check_id = excluded.check_id",
+        )
+        .bind(activation_id)
+        .bind(resident_id)
+        .bind(status)
+        .bind(id)
+        .execute(&mut *$tx)
+        .await?;
+        let rows: Vec<CountRow> = sqlx::query_as(COUNT_SQL)
+            .bind(activation_id)
+            .bind(Some(district.to_string()))
+            .fetch_all(&mut *$tx)
+            .await?;
+        let counts = fold_counts(rows).pop().unwrap_or(DistrictCounts {
+            district: district.to_string(),
+            total: 0,
+            by_status: std::collections::BTreeMap::new(),
+        });
+        let from = from.unwrap_or_else(|| "unconfirmed".into());
+        let data = $crate::register::safety::Recorded { district, from: &from, to: status, counts };
+        let event = $crate::events::record!($tx, activation_id, $seq, "safety_recorded", actor, &data);
+        let saved = Check {
+            id,
+            resident_id: resident_id.to_string(),
+            status: status.to_string(),
+            note: note.to_string(),
+            checked_by: actor.name.clone(),
+            checked_at: now,
+        };
+        (saved, event)
+    }};
+}
+pub use crate::safety_record_in as record_in;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewCheck {
@@ -99,12 +169,12 @@ pub struct Check {
 }
 
 #[derive(Serialize)]
-struct Recorded<'a> {
-    district: &'a str,
-    from: &'a str,
-    to: &'a str,
+pub struct Recorded<'a> {
+    pub district: &'a str,
+    pub from: &'a str,
+    pub to: &'a str,
     /// The district's counts after the change: terminals replace theirs.
-    counts: DistrictCounts,
+    pub counts: DistrictCounts,
 }
 
 /// Records a status for a person the user may see. One transaction: the check, the current
@@ -147,57 +217,8 @@ pub async fn record(
         if removed_at.is_some() {
             return Err(AppError::conflict("person_removed", "this person was removed from the register by a later import"));
         }
-        let from: Option<String> = sqlx::query_scalar(
-            "SELECT status FROM safety_status WHERE activation_id = $1 AND resident_id = $2",
-        )
-        .bind(activation_id)
-        .bind(&check.resident_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO safety_checks (activation_id, resident_id, status, note, checked_by, checked_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        )
-        .bind(activation_id)
-        .bind(&check.resident_id)
-        .bind(&check.status)
-        .bind(&note)
-        .bind(&actor.name)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO safety_status (activation_id, resident_id, status, check_id) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (activation_id, resident_id) DO UPDATE SET status = excluded.status, check_id = excluded.check_id",
-        )
-        .bind(activation_id)
-        .bind(&check.resident_id)
-        .bind(&check.status)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
         let district = district.unwrap_or_default();
-        let rows: Vec<CountRow> = sqlx::query_as(COUNT_SQL)
-            .bind(activation_id)
-            .bind(Some(district.clone()))
-            .fetch_all(&mut *tx)
-            .await?;
-        let counts = fold_counts(rows).pop().unwrap_or(DistrictCounts {
-            district: district.clone(),
-            total: 0,
-            by_status: BTreeMap::new(),
-        });
-        let from = from.unwrap_or_else(|| "unconfirmed".into());
-        let data = Recorded { district: &district, from: &from, to: &check.status, counts };
-        let event = events::record!(tx, activation_id, seq, "safety_recorded", &actor, &data);
-        let saved = Check {
-            id,
-            resident_id: check.resident_id.clone(),
-            status: check.status.clone(),
-            note: note.clone(),
-            checked_by: actor.name.clone(),
-            checked_at: now,
-        };
+        let (saved, event) = record_in!(tx, activation_id, seq, &check.resident_id, &district, &check.status, &note, &actor, now);
         (saved, event)
     });
     Ok(out)

@@ -150,6 +150,26 @@ async fn user_add_reads_the_password_from_stdin_and_refuses_what_it_cannot_accep
     let dir = tempfile::tempdir().unwrap();
     let database = format!("sqlite://{}", dir.path().join("users.db").display());
     let db = ["--database", database.as_str()];
+    // An operator runs a shelter of the registry: make shelter 1.
+    let store = saigai_vc::Store::open(&database).await.expect("open store");
+    let shelter = saigai_vc::shelters::create(
+        &store,
+        saigai_vc::shelters::ShelterFields {
+            name: "地域ケアプラザ".into(),
+            address: "横浜市港北区大倉山1-1".into(),
+            latitude: None,
+            longitude: None,
+            capacity: 10,
+            categories: vec![],
+            facilities: vec![],
+            contact: String::new(),
+            notes: String::new(),
+        },
+    )
+    .await
+    .expect("add shelter");
+    assert_eq!(shelter.id, 1);
+    store.close().await;
     let add = |args: Vec<&'static str>| {
         let mut all: Vec<String> = vec!["user".into(), "add".into()];
         all.extend(args.into_iter().map(String::from));
@@ -182,6 +202,19 @@ async fn user_add_reads_the_password_from_stdin_and_refuses_what_it_cannot_accep
                 "shelter_operator",
                 "--shelter",
                 "3",
+                "--password-stdin",
+            ],
+            "plaza password\n",
+            false,
+            "no welfare shelter has id 3",
+        ),
+        (
+            vec![
+                "plaza",
+                "--role",
+                "shelter_operator",
+                "--shelter",
+                "1",
                 "--password-stdin",
             ],
             "plaza password\n",

@@ -143,9 +143,46 @@ impl TestApp {
         format!("ws://{}{}", self.address, path_and_query)
     }
 
-    /// Adds a user straight to the store and logs them in over HTTP.
+    /// Adds a user straight to the store and logs them in over HTTP. A shelter operator runs
+    /// a shelter made for them (see `operator` to choose it).
     pub async fn user(&self, username: &str, role: Role) -> Session {
-        let shelter_id = (role == Role::ShelterOperator).then_some(1);
+        let shelter_id = match role {
+            Role::ShelterOperator => {
+                Some(self.shelter(&format!("{username}の福祉避難所"), 10).await)
+            }
+            _ => None,
+        };
+        self.add_user(username, role, shelter_id).await
+    }
+
+    /// A shelter operator of `shelter_id`, logged in.
+    pub async fn operator(&self, username: &str, shelter_id: i64) -> Session {
+        self.add_user(username, Role::ShelterOperator, Some(shelter_id))
+            .await
+    }
+
+    /// Adds a shelter to the registry straight through the store; returns its id.
+    pub async fn shelter(&self, name: &str, capacity: i64) -> i64 {
+        saigai_vc::shelters::create(
+            &self.store,
+            saigai_vc::shelters::ShelterFields {
+                name: name.into(),
+                address: "横浜市港北区大倉山1-1".into(),
+                latitude: None,
+                longitude: None,
+                capacity,
+                categories: vec!["elderly".into()],
+                facilities: vec![],
+                contact: String::new(),
+                notes: String::new(),
+            },
+        )
+        .await
+        .expect("add shelter")
+        .id
+    }
+
+    async fn add_user(&self, username: &str, role: Role, shelter_id: Option<i64>) -> Session {
         users::add(
             &self.store,
             users::NewUser {
@@ -264,6 +301,22 @@ impl Session {
 
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         send(self.request(reqwest::Method::POST, path).json(&body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        send(self.request(reqwest::Method::PUT, path).json(&body)).await
+    }
+
+    /// A GET answered with anything: (status, body text), for pages and exports that may be
+    /// refused.
+    pub async fn get_text(&self, path: &str) -> (StatusCode, String) {
+        let response = self
+            .request(reqwest::Method::GET, path)
+            .send()
+            .await
+            .expect("request sent");
+        let status = response.status();
+        (status, response.text().await.expect("body"))
     }
 
     /// The raw body of a GET that must succeed (an export, a printed page).

@@ -35,3 +35,4 @@ mod board;
 mod browser;
 mod cli;
 mod register;
+mod shelters;
