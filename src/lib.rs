@@ -14,6 +14,7 @@ pub mod audit;
 pub mod auth;
 pub mod bench;
 pub mod board;
+pub mod demo;
 pub mod error;
 pub mod events;
 pub mod extract;

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use saigai_vc::activations::{self, Kind, NewActivation};
 use saigai_vc::auth::{Role, users};
 use saigai_vc::events::Actor;
 use saigai_vc::{AppState, Settings, Store};
@@ -177,7 +176,7 @@ async fn run_server(args: Serve) -> anyhow::Result<()> {
     let store = Store::open(&args.database.database).await?;
     let first_admin_password = users::ensure_first_admin(&store).await?;
     if args.demo {
-        ensure_demo(&store).await?;
+        saigai_vc::demo::ensure(&store).await?;
     }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -198,39 +197,6 @@ async fn run_server(args: Serve) -> anyhow::Result<()> {
         saigai_vc::app::shutdown_signal(),
     )
     .await
-}
-
-/// The demo drill: an open drill activation with a first announcement, created once.
-async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
-    const NAME: &str = "デモ訓練 (demo drill)";
-    let existing = activations::list_all(store).await?;
-    if existing
-        .iter()
-        .any(|a| a.name == NAME && a.status == "open")
-    {
-        return Ok(());
-    }
-    let system = Actor {
-        user_id: None,
-        name: "system".into(),
-    };
-    let (activation, _) = activations::open(
-        store,
-        NewActivation {
-            name: NAME.into(),
-            kind: Kind::Drill,
-        },
-        &system,
-    )
-    .await?;
-    activations::announcements::post_one(
-        store,
-        activation.id,
-        "デモ訓練を開始しました。これは訓練です。/ The demo drill has started. This is a drill.",
-        &system,
-    )
-    .await?;
-    Ok(())
 }
 
 fn print_welcome(address: SocketAddr, first_admin_password: Option<&str>, demo: bool) {

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, Result};
-use crate::events::{self, Event};
+use crate::events::{self, Actor, Event};
 use crate::store::{Store, Timestamp, read_tx, write_tx};
 
 /// A shelter as the board shows it in one activation: numbers only, never people.
@@ -131,7 +131,26 @@ pub async fn open(
     request: OpenRequest,
 ) -> Result<(ShelterState, Event)> {
     may_change(user, shelter_id)?;
-    if let Some(c) = request.capacity
+    open_as(
+        store,
+        &user.actor(),
+        activation_id,
+        shelter_id,
+        request.capacity,
+    )
+    .await
+}
+
+/// Opens a shelter on behalf of `actor`, whose right to do so the caller has checked (or who
+/// is the server itself: the demo, drill scenarios).
+pub async fn open_as(
+    store: &Store,
+    actor: &Actor,
+    activation_id: i64,
+    shelter_id: i64,
+    capacity: Option<i64>,
+) -> Result<(ShelterState, Event)> {
+    if let Some(c) = capacity
         && !(0..=100_000).contains(&c)
     {
         return Err(AppError::invalid(
@@ -139,7 +158,6 @@ pub async fn open(
             "capacity is a whole number from 0 to 100000",
         ));
     }
-    let actor = user.actor();
     let now = Timestamp::now();
     let out = write_tx!(store, tx => {
         let seq = events::next_seq!(tx, activation_id);
@@ -154,7 +172,7 @@ pub async fn open(
         .bind(activation_id).bind(shelter_id).fetch_optional(&mut *tx).await?;
         let kind = if was.as_deref() == Some("open") {
             sqlx::query("UPDATE shelter_openings SET capacity = COALESCE($3, capacity) WHERE activation_id = $1 AND shelter_id = $2")
-                .bind(activation_id).bind(shelter_id).bind(request.capacity).execute(&mut *tx).await?;
+                .bind(activation_id).bind(shelter_id).bind(capacity).execute(&mut *tx).await?;
             "shelter_changed"
         } else {
             sqlx::query(
@@ -163,14 +181,14 @@ pub async fn open(
                  ON CONFLICT (activation_id, shelter_id) DO UPDATE SET status = 'open', capacity = excluded.capacity, \
                  opened_at = excluded.opened_at, opened_by = excluded.opened_by, closed_at = NULL, closed_by = NULL",
             )
-            .bind(activation_id).bind(shelter_id).bind(request.capacity).bind(now).bind(&actor.name)
+            .bind(activation_id).bind(shelter_id).bind(capacity).bind(now).bind(&actor.name)
             .execute(&mut *tx).await?;
             "shelter_opened"
         };
         let mut states = states_in!(tx, activation_id, Some(shelter_id));
         let state = states.pop().ok_or(AppError::NotFound("shelter"))?;
         let data = ShelterEvent { shelter_id, shelters: vec![state.clone()] };
-        let event = events::record!(tx, activation_id, seq, kind, &actor, &data);
+        let event = events::record!(tx, activation_id, seq, kind, actor, &data);
         (state, event)
     });
     Ok(out)
