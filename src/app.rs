@@ -166,7 +166,8 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 /// Serves until `shutdown` completes, then lets in-flight requests finish, closes every
-/// websocket with a close frame, and closes the database.
+/// websocket with a close frame, and closes the database. On PostgreSQL it also runs the
+/// event relay that brings other instances' events to this one's terminals.
 pub async fn run(
     listener: TcpListener,
     state: AppState,
@@ -175,6 +176,15 @@ pub async fn run(
     let token = state.shutdown.clone();
     let sockets = state.sockets.clone();
     let store = state.store.clone();
+    // On PostgreSQL other instances may write too: relay their events to our terminals.
+    let relay = match &store {
+        Store::Postgres(pg) => Some(tokio::spawn(crate::events::relay::run(
+            pg.pool.clone(),
+            state.hub.clone(),
+            token.clone(),
+        ))),
+        Store::Sqlite(_) => None,
+    };
     let router = app(state);
     let on_signal = {
         let token = token.clone();
@@ -194,6 +204,9 @@ pub async fn run(
         .is_err()
     {
         tracing::warn!("some websockets did not close within 10 s");
+    }
+    if let Some(relay) = relay {
+        let _ = relay.await;
     }
     store.close().await;
     Ok(())

@@ -76,7 +76,20 @@ impl From<sqlx::Error> for AppError {
             sqlx::Error::Database(db) if db.is_check_violation() => {
                 AppError::conflict("rule_broken", "the record breaks a rule of the register")
             }
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+            // The server is shutting down or restarting (57P01-57P03), or the connection
+            // broke (class 08): the request may be retried once it is back.
+            sqlx::Error::Database(db)
+                if db
+                    .code()
+                    .is_some_and(|c| c.starts_with("57P") || c.starts_with("08")) =>
+            {
+                tracing::warn!(error = %err, "database unavailable");
+                AppError::Unavailable
+            }
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Protocol(_) => {
                 tracing::warn!(error = %err, "database unavailable");
                 AppError::Unavailable
             }

@@ -77,6 +77,31 @@ impl Hub {
             .map_or(0, |c| c.sender.receiver_count())
     }
 
+    /// The highest seq broadcast for an activation, if any since start-up.
+    pub fn published(&self, activation_id: i64) -> Option<i64> {
+        let channels = self.inner.channels.lock().expect("hub lock poisoned");
+        channels.get(&activation_id).and_then(|c| c.published)
+    }
+
+    /// Whether anyone here is watching an activation (a terminal, or a cached snapshot that a
+    /// newer event must invalidate).
+    pub fn is_watched(&self, activation_id: i64) -> bool {
+        let channels = self.inner.channels.lock().expect("hub lock poisoned");
+        channels
+            .get(&activation_id)
+            .is_some_and(|c| c.sender.receiver_count() > 0 || c.snapshot.is_some())
+    }
+
+    /// The watched activations with the highest seq broadcast for each.
+    pub fn watched(&self) -> Vec<(i64, Option<i64>)> {
+        let channels = self.inner.channels.lock().expect("hub lock poisoned");
+        channels
+            .iter()
+            .filter(|(_, c)| c.sender.receiver_count() > 0 || c.snapshot.is_some())
+            .map(|(id, c)| (*id, c.published))
+            .collect()
+    }
+
     /// Hands committed events to the terminals. Call only after the transaction committed.
     pub fn publish(&self, events: &[Event]) {
         let mut schedule = Vec::new();

@@ -13,8 +13,10 @@
 //! truth: see `board`.
 
 mod hub;
+pub mod relay;
 
 pub use hub::{Frame, Hub};
+pub use relay::Notify;
 
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -163,6 +165,7 @@ macro_rules! record_event {
         .bind(at)
         .execute(&mut *$tx)
         .await?;
+        $crate::events::Notify::notify_event(&mut *$tx, $activation, $seq).await?;
         $crate::events::Event {
             activation_id: $activation,
             seq: $seq,

@@ -16,7 +16,10 @@ impl PostgresStore {
     pub async fn connect(url: &str) -> anyhow::Result<PostgresStore> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
-            .acquire_timeout(Duration::from_secs(5))
+            // While the database is down a request waits this long for a connection, then
+            // answers 503 with Retry-After: long enough to ride out a fast restart, short
+            // enough that a tired user is told something.
+            .acquire_timeout(Duration::from_secs(3))
             .connect(url)
             .await
             .context("cannot connect to PostgreSQL")?;

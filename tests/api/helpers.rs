@@ -48,7 +48,8 @@ pub struct TestApp {
     _database: TestDatabase,
 }
 
-enum TestDatabase {
+/// A database of one test's own, removed when dropped.
+pub enum TestDatabase {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
     Postgres { admin_url: String, name: String },
 }
@@ -99,24 +100,7 @@ impl TestApp {
                 let url = format!("sqlite://{}", dir.path().join("test.db").display());
                 (url, TestDatabase::Sqlite(dir))
             }
-            Backend::Postgres => {
-                let Ok(admin_url) = std::env::var("SAIGAI_TEST_POSTGRES_URL") else {
-                    skip("PostgreSQL test", "SAIGAI_TEST_POSTGRES_URL is not set");
-                    return None;
-                };
-                let name = format!("saigai_test_{}", uuid_like());
-                let pool = sqlx::PgPool::connect(&admin_url)
-                    .await
-                    .expect("connect to SAIGAI_TEST_POSTGRES_URL");
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-                    .execute(&pool)
-                    .await
-                    .expect("create test database");
-                pool.close().await;
-                let mut url = url::Url::parse(&admin_url).expect("a postgres URL");
-                url.set_path(&name);
-                (url.to_string(), TestDatabase::Postgres { admin_url, name })
-            }
+            Backend::Postgres => postgres_database().await?,
         };
         let store = Store::open(&url).await.expect("open store");
         let listener = bind(send_buffer);
@@ -262,6 +246,27 @@ pub fn test_settings() -> Settings {
     Settings::default()
 }
 
+/// A fresh PostgreSQL database on the server of `SAIGAI_TEST_POSTGRES_URL`: its URL, and the
+/// guard that drops it. `None` (reported as skipped) when the variable is unset.
+pub async fn postgres_database() -> Option<(String, TestDatabase)> {
+    let Ok(admin_url) = std::env::var("SAIGAI_TEST_POSTGRES_URL") else {
+        skip("PostgreSQL test", "SAIGAI_TEST_POSTGRES_URL is not set");
+        return None;
+    };
+    let name = format!("saigai_test_{}", uuid_like());
+    let pool = sqlx::PgPool::connect(&admin_url)
+        .await
+        .expect("connect to SAIGAI_TEST_POSTGRES_URL");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+        .execute(&pool)
+        .await
+        .expect("create test database");
+    pool.close().await;
+    let mut url = url::Url::parse(&admin_url).expect("a postgres URL");
+    url.set_path(&name);
+    Some((url.to_string(), TestDatabase::Postgres { admin_url, name }))
+}
+
 fn uuid_like() -> String {
     let n: u64 = rand::random();
     format!("{n:016x}")
@@ -277,6 +282,31 @@ pub struct Session {
 }
 
 impl Session {
+    /// A client with no session for a server at `address` (one not started by `TestApp`).
+    pub fn at(address: SocketAddr) -> Session {
+        Session {
+            client: reqwest::Client::new(),
+            base: format!("http://{address}"),
+            ws_base: format!("ws://{address}"),
+            token: None,
+        }
+    }
+
+    /// Logs in as `username` with the test password.
+    pub async fn log_in(self, username: &str) -> Session {
+        let (status, body) = self
+            .post(
+                "/api/login",
+                json!({ "username": username, "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "login of {username}: {body}");
+        Session {
+            token: body["token"].as_str().map(String::from),
+            ..self
+        }
+    }
+
     /// The same client with another token.
     pub fn with_token(&self, token: &str) -> Session {
         Session {
@@ -301,6 +331,15 @@ impl Session {
 
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         send(self.request(reqwest::Method::POST, path).json(&body)).await
+    }
+
+    /// A POST's whole answer, headers included.
+    pub async fn post_response(&self, path: &str, body: Value) -> reqwest::Response {
+        self.request(reqwest::Method::POST, path)
+            .json(&body)
+            .send()
+            .await
+            .expect("request sent")
     }
 
     pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {

@@ -34,5 +34,6 @@ mod auth;
 mod board;
 mod browser;
 mod cli;
+mod instances;
 mod register;
 mod shelters;
