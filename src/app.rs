@@ -176,15 +176,13 @@ pub async fn run(
     let token = state.shutdown.clone();
     let sockets = state.sockets.clone();
     let store = state.store.clone();
-    // On PostgreSQL other instances may write too: relay their events to our terminals.
-    let relay = match &store {
-        Store::Postgres(pg) => Some(tokio::spawn(crate::events::relay::run(
-            pg.pool.clone(),
-            state.hub.clone(),
-            token.clone(),
-        ))),
-        Store::Sqlite(_) => None,
-    };
+    // Others may write too (instances on PostgreSQL, a command beside us on SQLite): relay
+    // their events to our terminals.
+    let relay = tokio::spawn(crate::events::relay::listen(
+        store.clone(),
+        state.hub.clone(),
+        token.clone(),
+    ));
     let router = app(state);
     let on_signal = {
         let token = token.clone();
@@ -205,9 +203,7 @@ pub async fn run(
     {
         tracing::warn!("some websockets did not close within 10 s");
     }
-    if let Some(relay) = relay {
-        let _ = relay.await;
-    }
+    let _ = relay.await;
     store.close().await;
     Ok(())
 }

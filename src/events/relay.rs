@@ -9,6 +9,9 @@
 //! and hands them to its hub, which drops the ones it already had from its own writers and
 //! keeps `seq` order.
 //!
+//! On SQLite there are no notifications; [`poll`] does the catch-up alone, for commands that
+//! write beside a running server.
+//!
 //! Notifications can be lost (the listening connection drops, the database restarts). So the
 //! relay also catches up from the table after every reconnection and every few seconds,
 //! comparing each watched activation's `last_seq` with what its hub has published: a missed
@@ -18,6 +21,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use sqlx::postgres::{PgListener, PgPool};
+
+use crate::store::{Store, on_pool};
 use tokio_util::sync::CancellationToken;
 
 use super::{Event, EventRow, Hub};
@@ -67,8 +72,27 @@ fn parse(payload: &str) -> Option<(i64, i64)> {
     Some((activation.parse().ok()?, seq.parse().ok()?))
 }
 
-/// Runs until `shutdown`: listens, relays, catches up, and reconnects on its own.
-pub async fn run(pool: PgPool, hub: Hub, shutdown: CancellationToken) {
+/// SQLite: one server owns the file, but a command run beside it (`saigai-vc import register`
+/// while serving) writes events too. No notifications there: the same catch-up from the table,
+/// every few seconds, brings them to the terminals.
+pub async fn poll(store: Store, hub: Hub, shutdown: CancellationToken) {
+    let mut tick = tokio::time::interval(CATCH_UP_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = tick.tick() => catch_up(&store, &hub).await,
+        }
+    }
+}
+
+/// PostgreSQL: runs until `shutdown`, listening, relaying, catching up, and reconnecting on
+/// its own.
+pub async fn listen(store: Store, hub: Hub, shutdown: CancellationToken) {
+    let Store::Postgres(pg) = &store else {
+        return poll(store, hub, shutdown).await;
+    };
+    let pool: PgPool = pg.pool.clone();
     loop {
         let listener = async {
             let mut listener = PgListener::connect_with(&pool).await?;
@@ -90,13 +114,13 @@ pub async fn run(pool: PgPool, hub: Hub, shutdown: CancellationToken) {
         };
         tracing::info!("event relay listening");
         // Whatever was committed while we were not listening.
-        catch_up(&pool, &hub).await;
+        catch_up(&store, &hub).await;
         let mut tick = tokio::time::interval(CATCH_UP_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => return,
-                _ = tick.tick() => catch_up(&pool, &hub).await,
+                _ = tick.tick() => catch_up(&store, &hub).await,
                 received = listener.try_recv() => match received {
                     Ok(Some(first)) => {
                         // Everything already waiting, handled as one batch: one read per
@@ -111,14 +135,14 @@ pub async fn run(pool: PgPool, hub: Hub, shutdown: CancellationToken) {
                             }
                         }
                         for (activation, (lowest, highest)) in newest {
-                            relay(&pool, &hub, activation, lowest, highest).await;
+                            relay(&store, &hub, activation, lowest, highest).await;
                         }
                     }
                     Ok(None) => {
                         // The connection dropped and was re-established: notifications in
                         // between are lost, the table is not.
                         tracing::warn!("event relay reconnected");
-                        catch_up(&pool, &hub).await;
+                        catch_up(&store, &hub).await;
                     }
                     Err(err) => {
                         tracing::warn!(error = %err, "event relay lost its connection");
@@ -131,7 +155,7 @@ pub async fn run(pool: PgPool, hub: Hub, shutdown: CancellationToken) {
 }
 
 /// Publishes what the hub lacks of `activation` up to `highest`, reading from the table.
-async fn relay(pool: &PgPool, hub: &Hub, activation: i64, lowest: i64, highest: i64) {
+async fn relay(store: &Store, hub: &Hub, activation: i64, lowest: i64, highest: i64) {
     if !hub.is_watched(activation) {
         return;
     }
@@ -142,20 +166,22 @@ async fn relay(pool: &PgPool, hub: &Hub, activation: i64, lowest: i64, highest: 
         // anything before it from the table themselves.
         None => lowest - 1,
     };
-    publish_after(pool, hub, activation, after).await;
+    publish_after(store, hub, activation, after).await;
 }
 
-async fn publish_after(pool: &PgPool, hub: &Hub, activation: i64, mut after: i64) {
+async fn publish_after(store: &Store, hub: &Hub, activation: i64, mut after: i64) {
     loop {
-        let rows: Result<Vec<EventRow>, sqlx::Error> = sqlx::query_as(
-            "SELECT activation_id, seq, type, payload, actor, at FROM events \
-             WHERE activation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-        )
-        .bind(activation)
-        .bind(after)
-        .bind(READ_LIMIT)
-        .fetch_all(pool)
-        .await;
+        let rows: Result<Vec<EventRow>, sqlx::Error> = on_pool!(store, pool => {
+            sqlx::query_as(
+                "SELECT activation_id, seq, type, payload, actor, at FROM events \
+                 WHERE activation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+            )
+            .bind(activation)
+            .bind(after)
+            .bind(READ_LIMIT)
+            .fetch_all(pool)
+            .await
+        });
         let rows = match rows {
             Ok(rows) => rows,
             Err(err) => {
@@ -176,19 +202,20 @@ async fn publish_after(pool: &PgPool, hub: &Hub, activation: i64, mut after: i64
 }
 
 /// Compares every watched activation's counter with its hub and reads what is missing.
-async fn catch_up(pool: &PgPool, hub: &Hub) {
+async fn catch_up(store: &Store, hub: &Hub) {
     for (activation, published) in hub.watched() {
         let Some(published) = published else {
             continue;
         };
-        let last: Result<Option<i64>, sqlx::Error> =
+        let last: Result<Option<i64>, sqlx::Error> = on_pool!(store, pool => {
             sqlx::query_scalar("SELECT last_seq FROM activations WHERE id = $1")
                 .bind(activation)
                 .fetch_optional(pool)
-                .await;
+                .await
+        });
         match last {
             Ok(Some(last)) if last > published => {
-                publish_after(pool, hub, activation, published).await;
+                publish_after(store, hub, activation, published).await;
             }
             Ok(_) => {}
             Err(err) => {

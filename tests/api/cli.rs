@@ -9,7 +9,9 @@ use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 
-use crate::helpers::PATIENCE;
+use saigai_vc::auth::Role;
+
+use crate::helpers::{PATIENCE, TestApp};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_saigai-vc");
 
@@ -312,3 +314,44 @@ async fn import_register_from_the_command_line_with_a_municipal_mapping_then_ver
     let (ok, out) = run(&["audit", "verify", "--database", &database], "").await;
     assert!(!ok && out.contains("broken at entry 1"), "{out}");
 }
+
+/// A register imported from the command line while the server runs (the CLI writes to the
+/// database directly) still reaches the board: PostgreSQL notifies the server, and on SQLite
+/// the server finds the new events in the table within seconds.
+async fn a_register_imported_beside_a_running_server_reaches_its_terminals(app: TestApp) {
+    let admin = app.user("admin1", Role::Admin).await;
+    let activation = admin.open_activation("台風", "real").await;
+    let mut terminal = admin.board(activation, None).await;
+    assert_eq!(terminal.next().await["type"], "snapshot");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("名簿.csv");
+    std::fs::write(
+        &file,
+        "宛名番号,氏名,住所,地区\r\n1,山田 太郎,横浜市港北区1-1,大倉山\r\n",
+    )
+    .unwrap();
+    let (ok, out) = run(
+        &[
+            "import",
+            "register",
+            file.to_str().unwrap(),
+            "--database",
+            &app.database_url,
+        ],
+        "",
+    )
+    .await;
+    assert!(ok, "{out}");
+    loop {
+        let message = terminal.next().await;
+        if message["type"] == "register_imported" {
+            assert_eq!(
+                message["data"]["safety"][0]["district"], "大倉山",
+                "{message}"
+            );
+            break;
+        }
+    }
+}
+
+crate::on_both_backends!(a_register_imported_beside_a_running_server_reaches_its_terminals);

@@ -43,6 +43,8 @@ pub fn skip(what: &str, why: &str) {
 pub struct TestApp {
     pub address: SocketAddr,
     pub store: Store,
+    /// The database URL the server runs on, for commands run beside it.
+    pub database_url: String,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _database: TestDatabase,
@@ -115,6 +117,7 @@ impl TestApp {
             store,
             shutdown: Some(tx),
             server: Some(server),
+            database_url: url.clone(),
             _database: database,
         })
     }
