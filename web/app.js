@@ -25,10 +25,24 @@
  * Views (tabs under the header; a role sees only the tabs it may use, see VIEWS)
  *   board  ボード    everyone            the live board (the socket runs whatever the view)
  *   sweep  安否確認  coordinator, admin  one district's register list with one-tap statuses
+ *   shelters 福祉避難所 coordinator, admin  open/close shelters, assign a person (search ->
+ *                                       suggestions -> assign), a district plan (preview -> 確定)
+ *   arrivals 受入者一覧 shelter_operator   their own shelter's people; arrival and the rest
  *   import 名簿取込  admin               CSV upload -> dry-run preview -> commit
+ *   A role starts on its default view (defaultView: arrivals for operators, else board).
  *   The URL hash remembers them: #activation=3&view=sweep&district=<encoded>. The activation
  *   is written only once the URL came with one or one was chosen (a wall screen's plain URL
  *   keeps following the open activation).
+ *
+ * Welfare shelters (福祉避難所)
+ *   The board state keeps `shelters` (numbers only: capacity, assigned, arrived; never people).
+ *   Every shelter event (shelter_opened/closed/changed, assignment_made/updated) carries the
+ *   changed shelters in full, so the reducer replaces its copies by id and does no arithmetic.
+ *   Lists of people (the operator's 受入者一覧, a coordinator's look at one shelter) come from
+ *   the HTTP API only, and are refetched (debounced, SWEEP_REFETCH_MS) when an assignment
+ *   event names that shelter (shelter_id or previous_shelter_id) or a fresh snapshot arrives.
+ *   The operator's status taps are optimistic like the sweep's: the row shows the new status
+ *   marked "sending" until the answer confirms it or puts the old one back with the reason.
  *
  * The sweep list
  *   GET /api/register/persons?activation&district[&status] fills it (the server's order:
@@ -43,7 +57,8 @@
  * Element ids (the browser tests rely on these; keep them stable)
  *   login:   #login-username #login-password #login-submit #login-error
  *   header:  #activation-select #user-name #user-role #logout #lang-toggle
- *   tabs:    #tabs #tab-board #tab-sweep #tab-import; panels #board #sweep-view #import-view
+ *   tabs:    #tabs #tab-board #tab-sweep #tab-shelters #tab-arrivals #tab-import;
+ *            panels #board #sweep-view #shelters-view #arrivals-view #import-view
  *   shared:  #drill-banner #real-banner #activation-name #activation-closed #conn-state[data-state]
  *   board:   #count-announcements #count-unconfirmed #count-needs-help #count-confirmed
  *            #safety-body #announcements #announce-text #announce-submit #announce-error
@@ -54,6 +69,42 @@
  *            .status-badge, a.tel, button.status-btn[data-status], .person-note,
  *            .deceased-btn -> .deceased-confirm [data-action=deceased-yes|deceased-no],
  *            .history-btn -> .history-list li.history-item, .person-error
+ *   board shelters: #shelters-board #shelters-board-empty #shelter-cards >
+ *            li.shelter-card[data-shelter-id][data-status][data-capacity][data-assigned]
+ *            [data-arrived][data-free] (class is-full, is-over) with .shelter-card-name,
+ *            .shelter-status-badge, .num-capacity .num-assigned .num-arrived .num-free .num-over
+ *   shelters (coordinator, admin; tab #tab-shelters, panel #shelters-view):
+ *            #shelters-no-activation #shelters-closed #shelters-empty #shelter-rows >
+ *            li.shelter-row[data-shelter-id][data-status] with .shelter-status-badge .shelter-nums
+ *            input.open-capacity button.shelter-open-btn button.shelter-close-btn
+ *            .close-confirm [data-action=close-yes|close-no] a.shelter-print a.shelter-csv
+ *            button.shelter-people-btn .shelter-error .shelter-people (ul.assigned-list >
+ *            li.assigned-person[data-resident-id][data-status], .people-note)
+ *            assign: #assign-form #assign-q #assign-district #assign-search #assign-search-error
+ *            #assign-results > li.candidate[data-resident-id] (.candidate-assignment,
+ *            button.pick-btn) #assign-results-note
+ *            #assign-person #assign-person-name #assign-person-facts #assign-current
+ *            #assign-reason #assign-suggestions > li.suggestion[data-shelter-id][data-available]
+ *            (.reason-chip[data-code], button.assign-btn) #assign-suggestions-empty
+ *            #assign-error #assign-done #assign-override #assign-override-text
+ *            #assign-override-reason #assign-override-yes #assign-override-no
+ *            #assign-other #assign-other-shelter #assign-other-btn (admin)
+ *            #assign-history > li.history-item
+ *            plan: #plan-form #plan-district #plan-preview #plan-busy #plan-error #plan-result
+ *            #plan-summary #plan-body > tr.plan-row[data-resident-id] #plan-unplaced
+ *            #plan-unplaced-body #plan-skipped #plan-confirm #plan-done
+ *   arrivals (shelter_operator; tab #tab-arrivals, panel #arrivals-view):
+ *            #arrivals-no-shelter #arrivals-no-activation #arrivals-closed #arrivals-shelter
+ *            #arrivals-shelter-name #arrivals-shelter-status[data-status] #arrivals-count-capacity
+ *            #arrivals-count-assigned #arrivals-count-arrived #arrivals-count-free
+ *            #arrivals-capacity #arrivals-open #arrivals-close #arrivals-close-confirm
+ *            #arrivals-close-yes #arrivals-close-no #arrivals-shelter-error #arrivals-print
+ *            #arrivals-csv #arrivals-reload #arrivals-summary #arrivals-hidden #arrivals-loading
+ *            #arrivals-error #arrivals-empty #arrivals-list >
+ *            li.arrival[data-assignment-id][data-resident-id][data-status] (class is-pending)
+ *            with .status-badge, a.tel, button.arrival-btn[data-status], .arrival-note,
+ *            .transfer-box button.destination-btn[data-destination][aria-pressed]
+ *            [data-action=transfer-yes|transfer-no], .arrival-error, .arrival-updates li
  *   import:  #import-file #import-mapping #import-encoding #import-preview #import-error #import-report
  *            #import-new #import-updated-count #import-unchanged #import-removed
  *            #import-rows #import-detected #import-invalid-count #import-updated-body
@@ -163,6 +214,78 @@
       field_removed: "名簿に復帰", more_rows: "ほか {n}件（{shown}件まで表示）", list_sep: "、",
       role_admin: "システム管理者", role_coordinator: "災害VCスタッフ",
       role_shelter_operator: "福祉避難所運営者", role_board: "表示端末",
+      tab_shelters: "福祉避難所", tab_arrivals: "受入者一覧",
+      shelters_title: "福祉避難所", shelters_empty: "福祉避難所が登録されていません",
+      shelter_status_open: "開設中", shelter_status_closed: "閉鎖", shelter_status_not_opened: "未開設",
+      shelter_capacity: "定員", shelter_assigned: "受入予定", shelter_arrived: "到着済", shelter_free: "空き",
+      shelter_over: "超過 {n}", shelter_full: "満員",
+      shelter_numbers: "定員 {capacity}／受入予定 {assigned}／到着済 {arrived}／空き {free}",
+      shelters_no_activation: "活動を選んでください（福祉避難所は活動ごとに開設します）",
+      shelters_closed_activation: "この活動は終了しているため、開設・閉鎖・割当はできません",
+      shelters_list_title: "避難所の開設・閉鎖",
+      open_capacity: "この活動の定員（任意）", open_capacity_hint: "空欄なら登録の定員 {n}人",
+      btn_open: "開設", btn_change_capacity: "定員を変更", btn_close: "閉鎖…", close_yes: "閉鎖する",
+      close_confirm: "「{name}」を閉鎖します。新しい割当はできなくなります（受入済みの方の記録はそのままです）。閉鎖しますか？",
+      shelter_print: "受入者一覧を印刷", shelter_csv: "CSV出力", btn_people_show: "受入者を見る",
+      capacity_invalid: "定員は0〜100000の整数で入力してください",
+      capacity_needed: "変更後の定員を入力してください",
+      open_failed: "開設できませんでした", close_failed: "閉鎖できませんでした",
+      people_empty: "割り当てられた方はいません",
+      people_hidden: "情報提供に同意していない方 {n}人は表示されていません",
+      people_failed: "受入者一覧を読み込めませんでした",
+      assign_title: "要支援者を割り当てる", assign_q: "氏名・フリガナ・住所の一部",
+      assign_q_placeholder: "例：大倉、オオクラ、大倉山1丁目", assign_district_all: "すべての地区",
+      assign_search: "検索", assign_search_needed: "氏名・フリガナ・住所の一部を入力するか、地区を選んでください",
+      assign_results_empty: "該当する方はいません", assign_results_more: "ほか {n}人（条件を絞ってください）",
+      assign_pick: "選ぶ", assign_picked: "選択中", assign_current: "現在の割当", assign_none: "まだ割り当てられていません",
+      assign_reason: "割当の理由（任意・受入先に伝わります）",
+      assign_suggestions: "割当先の候補（おすすめ順）", assign_no_suggestions: "開設中の福祉避難所がありません",
+      assign_btn: "ここに割り当てる", assign_btn_full: "満員", assign_btn_current: "割当済",
+      assign_btn_override: "満員：理由を書いて割り当てる",
+      assign_designated: "個別避難計画の避難先", assign_rank: "{n}位",
+      assign_default_reason: "提案どおり",
+      assign_done: "{name}さんを「{shelter}」に割り当てました",
+      assign_override_text: "「{shelter}」は{why}。管理者の判断で割り当てる理由を入力してください",
+      assign_why_full: "満員です", assign_why_closed: "開設されていません",
+      assign_override_reason: "理由（必須・記録されます）", assign_override_yes: "理由を記録して割り当てる",
+      assign_override_empty: "割り当てる理由を入力してください",
+      assign_other: "開設されていない避難所に割り当てる（管理者）", assign_other_btn: "理由を書いて割り当てる",
+      assign_history: "割当の履歴", assign_history_empty: "割当の履歴はありません", assign_superseded: "変更済",
+      assign_failed: "割り当てられませんでした", suggest_failed: "候補を読み込めませんでした",
+      search_failed: "検索できませんでした", assign_sending: "割り当てています…",
+      assignment_status_assigned: "受入予定", assignment_status_arrived: "到着", assignment_status_not_arrived: "未到着",
+      assignment_status_left: "退所", assignment_status_transferred: "移送",
+      plan_title: "地区ごとの一括割当", plan_district: "地区", plan_preview: "割当案を作る（プレビュー）",
+      plan_hint: "割当案を作るだけでは何も割り当てられません。内容を確かめてから確定してください。",
+      plan_previewing: "割当案を作っています…", plan_confirming: "確定しています…",
+      plan_summary: "{district}：割当 {placed}人／割当先なし {unplaced}人",
+      plan_skipped: "対象外：{list}", plan_hidden: "表示できない方 {n}人（同意なし、または訓練で割当できない方）",
+      plan_skip_already_assigned: "割当済",
+      plan_confirm: "この内容で確定する（{n}人）", plan_empty: "この地区で新たに割り当てる方はいません",
+      plan_done: "{n}人の割当を確定しました",
+      plan_stale: "状況が変わったため確定できませんでした（何も割り当てられていません）。もう一度プレビューしてください",
+      plan_failed: "割当案を作れませんでした", plan_confirm_failed: "確定できませんでした",
+      plan_unplaced_title: "割当先が見つからない方",
+      col_name: "氏名", col_shelter: "割当先", col_reasons: "理由", col_why: "割当できない理由",
+      arrivals_title: "受入者一覧",
+      arrivals_no_shelter: "担当の福祉避難所が設定されていません。システム管理者に連絡してください",
+      arrivals_no_activation: "活動を選んでください",
+      arrivals_closed: "この活動は終了しているため、記録できません",
+      arrivals_summary: "{n}人（受入予定 {assigned}／到着 {arrived}／その他 {other}）",
+      arrivals_empty: "まだ割り当てられた方はいません", arrivals_reload: "一覧を更新",
+      btn_arrived: "到着", btn_not_arrived: "未到着", btn_left: "退所", btn_transferred: "移送…",
+      transfer_title: "移送先を選んでください", transfer_yes: "移送を記録する", transfer_pick: "移送先を選んでください",
+      dest_hospital: "病院", dest_other_shelter: "他の避難所", dest_home: "自宅", dest_other: "その他",
+      person_assign_reason: "割当の理由", person_assigned: "割当", person_district: "地区", person_safety: "安否",
+      updates_title: "記録", record_failed: "記録できませんでした",
+      request_network: "サーバーに接続できませんでした", request_forbidden: "この操作をする権限がありません",
+      request_not_found: "見つかりません（名簿から外れたか、閲覧できません）", request_invalid: "入力内容に誤りがあります",
+      conflict_shelter_full: "満員です", conflict_shelter_closed: "この避難所は開設されていません",
+      conflict_already_assigned: "すでにこの避難所に割り当てられています",
+      conflict_consent_required: "訓練では情報提供に同意した方だけ割り当てられます",
+      conflict_person_removed: "この方は名簿から削除されています", conflict_activation_closed: "この活動は終了しています",
+      conflict_assignment_superseded: "この方は別の避難所に割り当て直されました",
+      conflict_shelter_not_open: "この避難所は開設されていません",
     },
     en: {
       title: "Disaster Volunteer Centre Board", app_name: "Disaster VC Board",
@@ -262,6 +385,79 @@
       field_removed: "back on the register", more_rows: "{n} more (showing the first {shown})", list_sep: ", ",
       role_admin: "Administrator", role_coordinator: "Volunteer centre staff",
       role_shelter_operator: "Welfare shelter operator", role_board: "Display terminal",
+      tab_shelters: "Welfare shelters", tab_arrivals: "Arrivals",
+      shelters_title: "Welfare shelters (福祉避難所)", shelters_empty: "No welfare shelter is registered",
+      shelter_status_open: "Open", shelter_status_closed: "Closed", shelter_status_not_opened: "Not opened",
+      shelter_capacity: "Capacity", shelter_assigned: "Expected", shelter_arrived: "Arrived", shelter_free: "Free",
+      shelter_over: "{n} over", shelter_full: "Full",
+      shelter_numbers: "capacity {capacity} / expected {assigned} / arrived {arrived} / free {free}",
+      shelters_no_activation: "Choose an activation (shelters are opened per activation)",
+      shelters_closed_activation: "This activation is closed; shelters cannot be opened, closed or assigned",
+      shelters_list_title: "Open and close shelters",
+      open_capacity: "Capacity for this activation (optional)", open_capacity_hint: "Blank: the registered {n}",
+      btn_open: "Open", btn_change_capacity: "Change capacity", btn_close: "Close…", close_yes: "Close it",
+      close_confirm: "Close \u201c{name}\u201d? Nobody new can be assigned to it (people already there keep their records).",
+      shelter_print: "Print the list", shelter_csv: "Export CSV", btn_people_show: "People",
+      capacity_invalid: "Capacity is a whole number from 0 to 100000",
+      capacity_needed: "Enter the new capacity",
+      open_failed: "Could not open the shelter", close_failed: "Could not close the shelter",
+      people_empty: "Nobody is assigned here",
+      people_hidden: "{n} people who did not consent to sharing are not shown",
+      people_failed: "Could not load the people of this shelter",
+      assign_title: "Assign a person", assign_q: "Part of a name, kana or address",
+      assign_q_placeholder: "e.g. 大倉, オオクラ, 大倉山1丁目", assign_district_all: "All districts",
+      assign_search: "Search", assign_search_needed: "Type part of a name, kana or address, or choose a district",
+      assign_results_empty: "Nobody matches", assign_results_more: "{n} more (narrow the search)",
+      assign_pick: "Choose", assign_picked: "Chosen", assign_current: "Current assignment", assign_none: "Not assigned yet",
+      assign_reason: "Reason (optional; the shelter sees it)",
+      assign_suggestions: "Suggested shelters (best first)", assign_no_suggestions: "No welfare shelter is open",
+      assign_btn: "Assign here", assign_btn_full: "Full", assign_btn_current: "Assigned here",
+      assign_btn_override: "Full: assign with a reason",
+      assign_designated: "Shelter of the evacuation plan", assign_rank: "#{n}",
+      assign_default_reason: "As suggested",
+      assign_done: "{name} was assigned to \u201c{shelter}\u201d",
+      assign_override_text: "\u201c{shelter}\u201d {why}. Give the reason for assigning anyway",
+      assign_why_full: "is full", assign_why_closed: "is not open",
+      assign_override_reason: "Reason (required; it is recorded)", assign_override_yes: "Record the reason and assign",
+      assign_override_empty: "Enter the reason",
+      assign_other: "Assign to a shelter that is not open (administrators)", assign_other_btn: "Assign with a reason",
+      assign_history: "Assignment history", assign_history_empty: "No assignments yet", assign_superseded: "superseded",
+      assign_failed: "Could not assign", suggest_failed: "Could not load the suggestions",
+      search_failed: "Could not search", assign_sending: "Assigning…",
+      assignment_status_assigned: "Expected", assignment_status_arrived: "Arrived", assignment_status_not_arrived: "Did not arrive",
+      assignment_status_left: "Left", assignment_status_transferred: "Transferred",
+      plan_title: "Assign a whole district", plan_district: "District", plan_preview: "Make a plan (preview)",
+      plan_hint: "A plan assigns nobody. Check it, then confirm.",
+      plan_previewing: "Making the plan…", plan_confirming: "Confirming…",
+      plan_summary: "{district}: {placed} placed / {unplaced} without a place",
+      plan_skipped: "Left out: {list}", plan_hidden: "{n} people not shown (no consent, or not assignable in a drill)",
+      plan_skip_already_assigned: "already assigned",
+      plan_confirm: "Confirm this plan ({n} people)", plan_empty: "Nobody in this district needs a new place",
+      plan_done: "{n} assignments confirmed",
+      plan_stale: "Things changed, so the plan was not confirmed (nobody was assigned). Make the plan again",
+      plan_failed: "Could not make the plan", plan_confirm_failed: "Could not confirm",
+      plan_unplaced_title: "No place found",
+      col_name: "Name", col_shelter: "Shelter", col_reasons: "Why", col_why: "Why not placed",
+      arrivals_title: "Arrivals",
+      arrivals_no_shelter: "No shelter is set for your account. Contact the administrator",
+      arrivals_no_activation: "Choose an activation",
+      arrivals_closed: "This activation is closed; nothing can be recorded",
+      arrivals_summary: "{n} people ({assigned} expected / {arrived} arrived / {other} other)",
+      arrivals_empty: "Nobody has been assigned yet", arrivals_reload: "Refresh list",
+      btn_arrived: "Arrived", btn_not_arrived: "Did not arrive", btn_left: "Left", btn_transferred: "Transfer…",
+      transfer_title: "Where to?", transfer_yes: "Record the transfer", transfer_pick: "Choose where the person went",
+      dest_hospital: "Hospital", dest_other_shelter: "Another shelter", dest_home: "Home", dest_other: "Other",
+      person_assign_reason: "Reason for assignment", person_assigned: "Assigned", person_district: "District",
+      person_safety: "Safety status",
+      updates_title: "Records", record_failed: "Could not record",
+      request_network: "Cannot reach the server", request_forbidden: "You are not allowed to do this",
+      request_not_found: "Not found (removed from the register, or not visible to you)", request_invalid: "The input was rejected",
+      conflict_shelter_full: "The shelter is full", conflict_shelter_closed: "The shelter is not open",
+      conflict_already_assigned: "Already assigned to this shelter",
+      conflict_consent_required: "In a drill only people who consented can be assigned",
+      conflict_person_removed: "This person was removed from the register", conflict_activation_closed: "This activation is closed",
+      conflict_assignment_superseded: "This person has since been assigned elsewhere",
+      conflict_shelter_not_open: "The shelter is not open",
     },
   };
 
@@ -290,7 +486,36 @@
     const counts = Object.assign({}, d.counts || {});
     if (typeof counts.announcements !== "number") counts.announcements = announcements.length;
     const safety = Array.isArray(d.safety) ? d.safety.slice() : [];
-    return { activation: d.activation || null, announcements, counts, safety, lastSeq: msg.seq };
+    const shelters = Array.isArray(d.shelters) ? d.shelters.slice() : [];
+    return { activation: d.activation || null, announcements, counts, safety, shelters, lastSeq: msg.seq };
+  }
+
+  // Shelters: full states {id, name, status, capacity, assigned, arrived, ...}. An event's
+  // states replace the copies of the same id in place (the list keeps the snapshot's order);
+  // a shelter not seen before is added at the end.
+  function withShelters(shelters, changed) {
+    const out = (shelters || []).slice();
+    for (const s of changed || []) {
+      if (!s || typeof s !== "object" || s.id === undefined || s.id === null) continue;
+      const i = out.findIndex((x) => x.id === s.id);
+      if (i >= 0) out[i] = s; else out.push(s);
+    }
+    return out;
+  }
+
+  // The places of a shelter. free = capacity − assigned − arrived; past capacity (an admin's
+  // override) it shows 0 free and how many over.
+  function shelterPlaces(s) {
+    const capacity = (s && s.capacity) || 0;
+    const assigned = (s && s.assigned) || 0;
+    const arrived = (s && s.arrived) || 0;
+    const left = capacity - assigned - arrived;
+    return { capacity, assigned, arrived, free: Math.max(0, left), over: Math.max(0, -left), full: left <= 0 };
+  }
+
+  function onShelterEvent(state, data) {
+    if (!data || !Array.isArray(data.shelters)) return state;
+    return Object.assign({}, state, { shelters: withShelters(state.shelters, data.shelters) });
   }
 
   // Safety counts: one entry per district {district, total, by_status}; replaced whole by events.
@@ -330,6 +555,11 @@
       if (!data || (state.activation && data.id !== state.activation.id)) return state;
       return Object.assign({}, state, { activation: Object.assign({}, state.activation, data) });
     },
+    shelter_opened: onShelterEvent,
+    shelter_closed: onShelterEvent,
+    shelter_changed: onShelterEvent,
+    assignment_made: onShelterEvent,
+    assignment_updated: onShelterEvent,
   };
 
   // reduce(state|null, msg) -> {ok:true, state} | {ok:false, reason}. ok:false means "resync".
@@ -405,18 +635,26 @@
   }
 
   // The views (tabs) and the roles that may use each; null means every role.
+  // `panel` is the element shown for the view.
   const VIEWS = [
-    { name: "board", roles: null },
-    { name: "sweep", roles: ["coordinator", "admin"] },
-    { name: "import", roles: ["admin"] },
+    { name: "board", roles: null, panel: "board" },
+    { name: "sweep", roles: ["coordinator", "admin"], panel: "sweep-view" },
+    { name: "shelters", roles: ["coordinator", "admin"], panel: "shelters-view" },
+    { name: "arrivals", roles: ["shelter_operator"], panel: "arrivals-view" },
+    { name: "import", roles: ["admin"], panel: "import-view" },
   ];
 
   function viewsFor(role) {
     return VIEWS.filter((v) => v.roles === null || v.roles.indexOf(role) >= 0).map((v) => v.name);
   }
 
+  // Where a role starts: an operator's work is their shelter's list, everyone else's the board.
+  function defaultView(role) {
+    return role === "shelter_operator" ? "arrivals" : "board";
+  }
+
   function pickView(role, wanted) {
-    return wanted && viewsFor(role).indexOf(wanted) >= 0 ? wanted : "board";
+    return wanted && viewsFor(role).indexOf(wanted) >= 0 ? wanted : defaultView(role);
   }
 
   // "#activation=3&view=sweep&district=..." -> {activation, view, district}; absent parts are null.
@@ -434,11 +672,12 @@
     return out;
   }
 
-  // The inverse of parseHash; "" when there is nothing to remember.
+  // The inverse of parseHash; "" when there is nothing to remember. The view is left out when
+  // it is the role's default (h.defaultView, "board" when not given).
   function buildHash(h) {
     const parts = [];
     if (h.activation !== null && h.activation !== undefined) parts.push("activation=" + h.activation);
-    if (h.view && h.view !== "board") parts.push("view=" + h.view);
+    if (h.view && h.view !== (h.defaultView || "board")) parts.push("view=" + h.view);
     if (h.view === "sweep" && h.district !== null && h.district !== undefined) {
       parts.push("district=" + encodeURIComponent(h.district));
     }
@@ -466,6 +705,37 @@
     if (district !== null && district !== undefined) path += "&district=" + encodeURIComponent(district);
     if (status) path += "&status=" + encodeURIComponent(status);
     return path;
+  }
+
+  // Whether a board message may have changed the people list of shelter `shelterId`: an
+  // assignment to it or away from it, a new register (names, addresses), or a fresh snapshot.
+  function affectsShelter(msg, shelterId) {
+    if (!msg || shelterId === null || shelterId === undefined) return false;
+    if (msg.type === "snapshot" || msg.type === "register_imported") return true;
+    if (msg.type === "assignment_made" || msg.type === "assignment_updated") {
+      return !!msg.data && (msg.data.shelter_id === shelterId || msg.data.previous_shelter_id === shelterId);
+    }
+    return false;
+  }
+
+  // The statuses an operator records, and where a transferred person can go.
+  const ARRIVAL_STATUSES = ["arrived", "not_arrived", "left", "transferred"];
+  const DESTINATIONS = ["hospital", "other_shelter", "home", "other"];
+
+  // A capacity typed for an opening: null when blank, a number, or NaN when not acceptable.
+  function parseCapacity(text) {
+    const v = String(text === undefined || text === null ? "" : text).trim()
+      .replace(/[０-９]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
+    if (v === "") return null;
+    if (!/^\d{1,6}$/.test(v)) return NaN;
+    const n = Number(v);
+    return n <= 100000 ? n : NaN;
+  }
+
+  // The words of a suggestion that say why it fits, as the reason stored with an assignment.
+  function suggestionReason(sug) {
+    const keep = ["designated", "category_fit", "missing"];
+    return ((sug && sug.reasons) || []).filter((r) => keep.indexOf(r.code) >= 0).map((r) => r.text).join("・");
   }
 
   function onlyDistrict(people, district) {
@@ -517,6 +787,7 @@
     I18N, EVENT_HANDLERS, reduce, stateFromSnapshot, safetyTotals, withDistrict, backoffDelay, formatTime, parseHashActivation,
     pickActivation, activationLabel, validateAnnouncement, canPost, tf, viewsFor, pickView, parseHash, buildHash,
     affectsDistrict, personsPath, onlyDistrict, stableOrder, ageOn, telHref, invalidLines, encodingLabel,
+    withShelters, shelterPlaces, affectsShelter, defaultView, parseCapacity, suggestionReason,
     setLang(l) { lang = l; }, t,
   };
   if (typeof module === "object" && module && module.exports) module.exports = pure;
@@ -550,7 +821,7 @@
     fresh: new Map(),      // announcement id -> highlight expiry (ms)
     refreshTimer: null,
     posting: false,
-    view: "board",         // the tab shown: "board" | "sweep" | "import" (see VIEWS)
+    view: "board",         // the tab shown: "board" | "sweep" | "shelters" | "arrivals" | "import" (see VIEWS)
     hashActivation: false, // the URL names the activation (it came with one, or one was chosen)
   };
 
@@ -639,6 +910,8 @@
     app.view = "board";
     app.hashActivation = false;
     resetSweep(true);
+    resetShelters();
+    resetArrivals();
     resetImport();
     delete document.documentElement.dataset.role;
     delete document.body.dataset.kind;
@@ -702,10 +975,10 @@
     $("activation-select").value = id === null ? "" : String(id);
     setMessage($("announce-error"), null);
     syncHash();
-    if (changed) resetSweep(false);
+    if (changed) { resetSweep(false); resetShelters(); resetArrivals(); }
     renderBoard();
     if (id !== null) connect();
-    if (changed && app.view === "sweep") enterSweep();
+    if (changed) enterView(app.view);
   }
 
   function currentActivation() {
@@ -767,6 +1040,8 @@
     if (result.state.activation && mergeActivation(result.state.activation)) renderActivationSelect();
     renderBoard();
     sweepOnBoardMessage(msg, hadState);
+    sheltersOnBoardMessage(msg, hadState);
+    arrivalsOnBoardMessage(msg, hadState);
   }
 
   // Seq discontinuity: never apply; drop the socket and come back for a fresh snapshot.
@@ -862,9 +1137,12 @@
     }
     renderAnnouncements();
     renderSafety();
+    renderShelterCards();
     renderAnnounceForm();
     renderConnState();
     if (app.view === "sweep") renderSweep();
+    else if (app.view === "shelters") renderShelters();
+    else if (app.view === "arrivals") renderArrivals();
   }
 
   function renderSafety() {
@@ -964,9 +1242,7 @@
       tab.setAttribute("aria-selected", on ? "true" : "false");
       tab.tabIndex = on ? 0 : -1;
     }
-    $("board").hidden = app.view !== "board";
-    $("sweep-view").hidden = app.view !== "sweep";
-    $("import-view").hidden = app.view !== "import";
+    for (const v of VIEWS) $(v.panel).hidden = app.view !== v.name;
     document.body.dataset.view = app.view;
   }
 
@@ -977,8 +1253,14 @@
     renderTabs();
     syncHash();
     if (focusTab) $("tab-" + v).focus();
-    if (!changed) return;
+    if (changed) enterView(v);
+  }
+
+  // What entering a view loads (also after the activation changed under it).
+  function enterView(v) {
     if (v === "sweep") enterSweep();
+    else if (v === "shelters") enterShelters();
+    else if (v === "arrivals") enterArrivals();
     else if (v === "import") renderImport();
     else renderBoard();
   }
@@ -991,6 +1273,7 @@
       activation: app.hashActivation ? app.activationId : null,
       view: app.view,
       district: sweep.district,
+      defaultView: defaultView(app.me.role),
     });
     const current = location.hash === "#" ? "" : location.hash;
     if (h !== current) history.replaceState(null, "", h || location.pathname + location.search);
@@ -1542,6 +1825,1355 @@
     updateEntry(id);
   }
 
+  /* ---------- 福祉避難所: shared pieces ---------- */
+
+  const enc = encodeURIComponent;
+
+  function activationPath(suffix) {
+    return "/api/activations/" + enc(app.activationId) + suffix;
+  }
+
+  // The server's 409 codes this page explains in words of its own.
+  const CONFLICT_KEYS = {
+    shelter_full: "conflict_shelter_full", shelter_closed: "conflict_shelter_closed",
+    already_assigned: "conflict_already_assigned", consent_required: "conflict_consent_required",
+    person_removed: "conflict_person_removed", activation_closed: "conflict_activation_closed",
+    assignment_superseded: "conflict_assignment_superseded", shelter_not_open: "conflict_shelter_not_open",
+  };
+
+  // {key, extra} for a failed request (r null: no answer). The server's own message goes along
+  // as `extra`, so nothing fails without saying why.
+  function requestError(r, failedKey) {
+    if (!r) return { key: "request_network" };
+    const extra = serverError(r);
+    if (r.status === 409 && r.data && CONFLICT_KEYS[r.data.code]) return { key: CONFLICT_KEYS[r.data.code], extra };
+    if (r.status === 403) return { key: "request_forbidden", extra };
+    if (r.status === 404) return { key: "request_not_found", extra };
+    if (r.status === 400) return { key: "request_invalid", extra };
+    return { key: failedKey, extra };
+  }
+
+  function errText(e) {
+    return e ? t(e.key) + (e.extra ? "（" + e.extra + "）" : "") : "";
+  }
+
+  // GET/POST that answers null when the server cannot be reached, and sends a 401 to the login.
+  async function call(method, path, body) {
+    let r = null;
+    try { r = await api(method, path, body); } catch (_) { r = null; }
+    if (r && r.status === 401 && app.me) { showLogin("session_expired"); return { status: 401, data: null, gone: true }; }
+    return r;
+  }
+
+  // Fills `box` with one element per item, reusing the element of the same key (focus and
+  // typed text stay), in the items' order; elements of keys no longer listed are removed.
+  function keyedList(box, items, keyOf, build, update) {
+    const have = new Map();
+    for (const c of Array.from(box.children)) if (c._key !== undefined) have.set(c._key, c);
+    const keep = new Set();
+    let prev = null;
+    for (const item of items) {
+      const key = keyOf(item);
+      keep.add(key);
+      let node = have.get(key);
+      if (!node) { node = build(item); node._key = key; }
+      update(node, item);
+      const want = prev ? prev.nextSibling : box.firstChild;
+      if (node !== want) box.insertBefore(node, want);
+      prev = node;
+    }
+    for (const c of Array.from(box.children)) if (!keep.has(c._key)) c.remove();
+  }
+
+  function shelterStatusLabel(status) {
+    const key = "shelter_status_" + status;
+    return Object.prototype.hasOwnProperty.call(I18N.ja, key) ? t(key) : status || "";
+  }
+
+  function assignmentStatusLabel(status) {
+    const key = "assignment_status_" + status;
+    return Object.prototype.hasOwnProperty.call(I18N.ja, key) ? t(key) : status || "";
+  }
+
+  function liveShelters() {
+    return app.state && Array.isArray(app.state.shelters) ? app.state.shelters : [];
+  }
+
+  function liveShelter(id) {
+    return liveShelters().find((s) => s.id === id) || null;
+  }
+
+  function activationClosed() {
+    const act = currentActivation();
+    return !act || act.status === "closed";
+  }
+
+  function sexAge(p, now) {
+    const age = ageOn(p.birth_date, now);
+    return [p.name_kana, p.sex === "male" ? t("sex_male") : p.sex === "female" ? t("sex_female") : null,
+      age === null ? null : tf("person_age", { age })].filter(Boolean).join("・");
+  }
+
+  function phoneNode(phone) {
+    if (!phone) return null;
+    const href = telHref(phone);
+    if (!href) return phone;
+    const a = el("a", "tel", phone);
+    a.href = href;
+    return a;
+  }
+
+  function timeNode(iso, cls) {
+    const node = el("time", cls, formatTime(iso, new Date()));
+    if (iso) node.dateTime = iso;
+    return node;
+  }
+
+  function printHref(shelterId) {
+    return "/shelters/print?activation=" + enc(app.activationId) + "&shelter=" + enc(shelterId);
+  }
+
+  function csvHref(shelterId) {
+    return activationPath("/shelters/" + enc(shelterId) + "/assignments/export");
+  }
+
+  // Opens (body {} or {capacity}) or closes a shelter of the activation shown. Answers
+  // {ok:true}, {error}, or null when the session is gone. The board event that follows
+  // updates every screen's numbers, this one's too.
+  async function postShelter(kind, shelterId, capacity) {
+    if (activationClosed()) return { error: { key: "conflict_activation_closed" } };
+    const body = kind === "open" && capacity !== null ? { capacity } : {};
+    const r = await call("POST", activationPath("/shelters/" + enc(shelterId) + "/" + kind), body);
+    if (r && r.gone) return null;
+    if (r && r.status === 200) return { ok: true };
+    return { error: requestError(r, kind === "open" ? "open_failed" : "close_failed") };
+  }
+
+  // What the capacity box asks for: {capacity} (null: keep / the registered one) or {error}.
+  function capacityFrom(input, isOpen) {
+    const capacity = parseCapacity(input.value);
+    if (Number.isNaN(capacity)) return { error: { key: "capacity_invalid" } };
+    if (isOpen && capacity === null) return { error: { key: "capacity_needed" } };
+    return { capacity };
+  }
+
+  /* ---------- 福祉避難所: the board's cards (everyone) ---------- */
+
+  function statusBadge(status) {
+    const b = el("span", "shelter-status-badge", shelterStatusLabel(status));
+    b.dataset.status = status || "";
+    return b;
+  }
+
+  function numItem(labelKey, cls, value) {
+    const wrap = el("div", "num-item " + cls + "-item");
+    const dd = el("dd");
+    dd.appendChild(el("span", cls, value));
+    wrap.append(el("dt", null, t(labelKey)), dd);
+    return wrap;
+  }
+
+  function renderShelterCards() {
+    const shelters = liveShelters();
+    const frag = document.createDocumentFragment();
+    for (const s of shelters) {
+      const pl = shelterPlaces(s);
+      const li = el("li", "shelter-card");
+      li.dataset.shelterId = String(s.id);
+      li.dataset.status = s.status || "";
+      li.dataset.capacity = String(pl.capacity);
+      li.dataset.assigned = String(pl.assigned);
+      li.dataset.arrived = String(pl.arrived);
+      li.dataset.free = String(pl.free);
+      const full = pl.over > 0 || (pl.full && s.status === "open");
+      li.classList.toggle("is-full", full);
+      li.classList.toggle("is-over", pl.over > 0);
+      const head = el("div", "shelter-card-head");
+      head.append(el("h3", "shelter-card-name", s.name), statusBadge(s.status));
+      const dl = el("dl", "shelter-card-nums");
+      const free = numItem("shelter_free", "num-free", pl.free);
+      if (pl.over > 0) free.lastChild.appendChild(el("span", "num-over", tf("shelter_over", { n: pl.over })));
+      else if (full) free.lastChild.appendChild(el("span", "num-full", t("shelter_full")));
+      dl.append(numItem("shelter_capacity", "num-capacity", pl.capacity), numItem("shelter_assigned", "num-assigned", pl.assigned),
+        numItem("shelter_arrived", "num-arrived", pl.arrived), free);
+      li.append(head, dl);
+      frag.appendChild(li);
+    }
+    $("shelter-cards").replaceChildren(frag);
+    $("shelters-board-empty").hidden = !(app.state && shelters.length === 0);
+  }
+
+  /* ---------- 福祉避難所: the coordinator's view ---------- */
+
+  const RESULTS_SHOWN = 50;
+
+  const shel = {
+    epoch: 0,              // bumped on reset (another activation, log out): older answers are dropped
+    rowState: new Map(),   // shelter id -> {busy, error, confirmClose}
+    active: new Map(),     // resident_id -> {resident_id, shelter_id, status}: who is placed where
+    activeError: null,
+    liveTimer: null,       // debounced refetch after assignment events
+    results: null,         // persons found, or null before a search
+    searching: false,
+    searchToken: 0,
+    searchError: null,
+    person: null,          // the person chosen
+    suggestions: null,     // ranked when the person was chosen; numbers shown live from the board
+    suggestState: null,    // "loading" | "ok" | "error"
+    suggestError: null,
+    suggestToken: 0,
+    history: null,         // the person's assignments, oldest first
+    historyToken: 0,
+    assigning: null,       // shelter id while an assignment is sent
+    override: null,        // {shelter_id, name, why: "full"|"closed"} while an admin gives a reason
+    done: null,            // {name, shelter} after an assignment
+    error: null,
+    planDistrict: null,    // the district chosen for a plan
+    plan: null,            // the previewed plan
+    planBusy: null,        // "preview" | "confirm"
+    planError: null,
+    planDone: null,        // how many the last confirmation assigned
+    planStale: false,      // the server refused the plan: preview again
+    peopleShelter: null,   // shelter id whose people are shown
+    people: null,          // GET .../shelters/{sid}/assignments
+    peopleError: null,
+    peopleToken: 0,
+    peopleTimer: null,
+  };
+
+  function resetShelters() {
+    clearTimeout(shel.liveTimer);
+    clearTimeout(shel.peopleTimer);
+    shel.epoch += 1;
+    shel.searchToken += 1;
+    shel.suggestToken += 1;
+    shel.historyToken += 1;
+    shel.peopleToken += 1;
+    shel.rowState.clear();
+    shel.active = new Map();
+    Object.assign(shel, { activeError: null, liveTimer: null, results: null, searching: false, searchError: null,
+      person: null, suggestions: null, suggestState: null, suggestError: null, history: null, assigning: null,
+      override: null, done: null, error: null, plan: null, planBusy: null, planError: null, planDone: null,
+      planStale: false, peopleShelter: null, people: null, peopleError: null, peopleTimer: null });
+    $("shelter-rows").replaceChildren();
+    $("assign-results").replaceChildren();
+    $("assign-suggestions").replaceChildren();
+    // What was typed about a person does not outlive the activation or the session.
+    for (const id of ["assign-q", "assign-reason", "assign-override-reason"]) $(id).value = "";
+  }
+
+  function enterShelters() {
+    renderShelters();
+    loadActive();
+    if (shel.person) { loadAssignHistory(); }
+    if (shel.peopleShelter !== null) loadPeople();
+  }
+
+  // Board messages: numbers re-render with the board; an assignment anywhere may change who is
+  // placed where (the marks in the search, the chosen person's current assignment); one of the
+  // shelter whose people are shown refetches that list.
+  function sheltersOnBoardMessage(msg, hadState) {
+    if (app.view !== "shelters") return;
+    if (msg.type === "snapshot" && !hadState) return;
+    const assignment = msg.type === "assignment_made" || msg.type === "assignment_updated";
+    if (assignment || msg.type === "snapshot" || msg.type === "register_imported") {
+      clearTimeout(shel.liveTimer);
+      shel.liveTimer = setTimeout(() => { loadActive(); if (shel.person) loadAssignHistory(); }, SWEEP_REFETCH_MS);
+    }
+    if (affectsShelter(msg, shel.peopleShelter)) {
+      clearTimeout(shel.peopleTimer);
+      shel.peopleTimer = setTimeout(loadPeople, SWEEP_REFETCH_MS);
+    }
+  }
+
+  async function loadActive() {
+    if (!app.me || app.activationId === null) return;
+    const epoch = shel.epoch;
+    const r = await call("GET", activationPath("/assignments"));
+    if (epoch !== shel.epoch || !app.me || (r && r.gone)) return;
+    if (r && r.status === 200 && Array.isArray(r.data)) {
+      shel.active = new Map(r.data.map((a) => [a.resident_id, a]));
+      shel.activeError = null;
+    } else {
+      shel.activeError = requestError(r, "people_failed");
+    }
+    renderShelters();
+  }
+
+  function rowState(id) {
+    let st = shel.rowState.get(id);
+    if (!st) { st = { busy: null, error: null, confirmClose: false }; shel.rowState.set(id, st); }
+    return st;
+  }
+
+  function renderShelters() {
+    if (!app.me || app.view !== "shelters") return;
+    const closed = activationClosed();
+    const none = app.activationId === null;
+    $("shelters-no-activation").hidden = !(app.listLoaded && none);
+    $("shelters-closed").hidden = none || !closed;
+    $("shelters-work").hidden = none;
+    setText($("shelters-error"), errText(shel.activeError));
+    const shelters = liveShelters();
+    $("shelters-empty").hidden = !(app.state && shelters.length === 0);
+    keyedList($("shelter-rows"), shelters, (s) => s.id, buildShelterRow, updateShelterRow);
+    renderDistrictSelects();
+    renderAssign();
+    renderPlan();
+  }
+
+  function buildShelterRow(s) {
+    const li = el("li", "shelter-row");
+    li.dataset.shelterId = String(s.id);
+    const r = {};
+    const head = el("div", "shelter-row-head");
+    r.name = el("h4", "shelter-row-name");
+    r.badge = el("span", "shelter-status-badge");
+    head.append(r.name, r.badge);
+    r.nums = el("p", "shelter-nums");
+    const controls = el("div", "shelter-controls");
+    const label = el("label", "inline-field");
+    r.capLabel = el("span", "control-label");
+    r.capacity = el("input", "open-capacity");
+    r.capacity.type = "text";
+    r.capacity.inputMode = "numeric";
+    r.capacity.autocomplete = "off";
+    r.capacity.maxLength = 6;
+    label.append(r.capLabel, r.capacity);
+    r.open = actionButton("btn-primary shelter-open-btn", "open", null);
+    r.close = actionButton("btn-secondary shelter-close-btn", "close", null);
+    controls.append(label, r.open, r.close);
+    const links = el("div", "shelter-links");
+    r.people = actionButton("btn-quiet shelter-people-btn", "people", null);
+    r.print = el("a", "btn btn-secondary btn-link shelter-print");
+    r.print.target = "_blank";
+    r.print.rel = "noopener";
+    r.csv = el("a", "btn btn-secondary btn-link shelter-csv");
+    links.append(r.people, r.print, r.csv);
+    r.confirm = el("div", "confirm-box close-confirm");
+    r.confirm.setAttribute("role", "alertdialog");
+    r.confirmText = el("p");
+    const cb = el("div", "confirm-buttons");
+    r.confirmYes = actionButton("btn-danger", "close-yes", null);
+    r.confirmNo = actionButton("btn-secondary", "close-no", null);
+    cb.append(r.confirmYes, r.confirmNo);
+    r.confirm.append(r.confirmText, cb);
+    r.error = el("p", "error shelter-error");
+    r.error.setAttribute("role", "alert");
+    r.peopleBox = el("div", "shelter-people");
+    r.peopleBox.id = "shelter-people-" + s.id;
+    r.people.setAttribute("aria-controls", r.peopleBox.id);
+    li.append(head, r.nums, controls, links, r.confirm, r.error, r.peopleBox);
+    li._r = r;
+    return li;
+  }
+
+  function updateShelterRow(li, s) {
+    const r = li._r;
+    const st = rowState(s.id);
+    const pl = shelterPlaces(s);
+    const closed = activationClosed();
+    const open = s.status === "open";
+    li.dataset.status = s.status || "";
+    li.classList.toggle("is-full", open && pl.full);
+    setText(r.name, s.name);
+    r.badge.dataset.status = s.status || "";
+    setText(r.badge, shelterStatusLabel(s.status));
+    setText(r.nums, tf("shelter_numbers", pl) + (pl.over > 0 ? "（" + tf("shelter_over", { n: pl.over }) + "）" : ""));
+    setText(r.capLabel, t("open_capacity"));
+    r.capacity.placeholder = String(pl.capacity);
+    r.capacity.setAttribute("aria-label", s.name + " " + t("open_capacity"));
+    r.capacity.disabled = closed || !!st.busy;
+    setText(r.open, st.busy === "open" ? t("sending") : t(open ? "btn_change_capacity" : "btn_open"));
+    r.open.disabled = closed || !!st.busy;
+    setText(r.close, st.busy === "close" ? t("sending") : t("btn_close"));
+    r.close.hidden = !open;
+    r.close.disabled = closed || !!st.busy;
+    r.confirm.hidden = !st.confirmClose || closed;
+    setText(r.confirmText, tf("close_confirm", { name: s.name }));
+    setText(r.confirmYes, t("close_yes"));
+    setText(r.confirmNo, t("cancel"));
+    setText(r.error, errText(st.error));
+    setText(r.print, t("shelter_print"));
+    r.print.href = printHref(s.id);
+    setText(r.csv, t("shelter_csv"));
+    r.csv.href = csvHref(s.id);
+    const shown = shel.peopleShelter === s.id;
+    setText(r.people, t("btn_people_show"));
+    r.people.setAttribute("aria-expanded", shown ? "true" : "false");
+    r.peopleBox.hidden = !shown;
+    if (shown) renderPeople(r.peopleBox);
+  }
+
+  async function onShelterRowsClick(ev) {
+    const btn = ev.target.closest("button[data-action]");
+    if (!btn || btn.disabled) return;
+    const li = btn.closest("li.shelter-row");
+    const id = li && Number(li.dataset.shelterId);
+    const s = liveShelter(id);
+    if (!s) return;
+    const st = rowState(id);
+    const action = btn.dataset.action;
+    if (action === "open") {
+      const want = capacityFrom(li._r.capacity, s.status === "open");
+      if (want.error) { st.error = want.error; renderShelters(); li._r.capacity.focus(); return; }
+      await changeShelterRow(li, id, "open", want.capacity);
+    } else if (action === "close") {
+      st.confirmClose = true;
+      st.error = null;
+      renderShelters();
+      li._r.confirmYes.focus();
+    } else if (action === "close-no") {
+      st.confirmClose = false;
+      renderShelters();
+      li._r.close.focus();
+    } else if (action === "close-yes") {
+      st.confirmClose = false;
+      await changeShelterRow(li, id, "close", null);
+    } else if (action === "people") {
+      if (shel.peopleShelter === id) { shel.peopleShelter = null; shel.people = null; shel.peopleToken += 1; }
+      else { shel.peopleShelter = id; shel.people = null; shel.peopleError = null; loadPeople(); }
+      renderShelters();
+    }
+  }
+
+  async function changeShelterRow(li, id, kind, capacity) {
+    const st = rowState(id);
+    if (st.busy) return;
+    const epoch = shel.epoch;
+    st.busy = kind;
+    st.error = null;
+    renderShelters();
+    const out = await postShelter(kind, id, capacity);
+    if (!out || epoch !== shel.epoch) return;
+    st.busy = null;
+    if (out.error) st.error = out.error;
+    else if (kind === "open") li._r.capacity.value = "";
+    renderShelters();
+  }
+
+  async function loadPeople() {
+    clearTimeout(shel.peopleTimer);
+    const sid = shel.peopleShelter;
+    if (sid === null || app.activationId === null || !app.me) return;
+    const token = ++shel.peopleToken;
+    const r = await call("GET", activationPath("/shelters/" + enc(sid) + "/assignments"));
+    if (token !== shel.peopleToken || !app.me || (r && r.gone)) return;
+    if (r && r.status === 200 && r.data && Array.isArray(r.data.people)) {
+      shel.people = r.data;
+      shel.peopleError = null;
+    } else {
+      shel.peopleError = requestError(r, "people_failed");
+    }
+    renderShelters();
+  }
+
+  // A shelter's people as a coordinator sees them: read only (the operator records arrivals).
+  function renderPeople(box) {
+    const list = shel.people;
+    const key = JSON.stringify([lang, list, shel.peopleError]);
+    if (box.dataset.key === key) return;
+    box.dataset.key = key;
+    const frag = document.createDocumentFragment();
+    if (shel.peopleError) {
+      const p = el("p", "error", errText(shel.peopleError));
+      p.setAttribute("role", "alert");
+      frag.appendChild(p);
+    } else if (!list) {
+      frag.appendChild(el("p", "notice", t("loading")));
+    } else {
+      if (list.people.length === 0) frag.appendChild(el("p", "notice", t("people_empty")));
+      const ul = el("ul", "assigned-list");
+      const now = new Date();
+      for (const p of list.people) {
+        const li = el("li", "assigned-person");
+        li.dataset.residentId = p.resident_id;
+        li.dataset.status = p.status;
+        const head = el("div", "person-head");
+        const badge = el("span", "status-badge", assignmentStatusLabel(p.status));
+        badge.dataset.status = p.status;
+        head.append(el("strong", "assigned-name", p.name), badge);
+        li.appendChild(head);
+        const sub = sexAge(p, now);
+        if (sub) li.appendChild(el("p", "person-sub", sub));
+        const dl = el("dl", "person-facts");
+        fact(dl, t("person_district"), p.district);
+        fact(dl, t("person_phone"), phoneNode(p.phone));
+        fact(dl, t("person_care"), [p.care_level, p.disability].filter(Boolean).join(" ／ "));
+        fact(dl, t("person_assign_reason"), p.reason);
+        li.appendChild(dl);
+        ul.appendChild(li);
+      }
+      frag.appendChild(ul);
+      if (list.hidden > 0) frag.appendChild(el("p", "hint people-note", tf("people_hidden", { n: list.hidden })));
+    }
+    box.replaceChildren(frag);
+  }
+
+  // The district pickers (search and plan): "" is the people with no district; the search's
+  // "*" is every district.
+  function renderDistrictSelects() {
+    const districts = (app.state ? app.state.safety : []).map((d) => d.district);
+    fillSelect($("assign-district"), [["*", t("assign_district_all")]].concat(districts.map((d) => [d, d || t("district_none")])));
+    const plan = $("plan-district");
+    fillSelect(plan, districts.map((d) => [d, d || t("district_none")]));
+    if (shel.planDistrict !== null && districts.indexOf(shel.planDistrict) >= 0) plan.value = shel.planDistrict;
+    plan.disabled = districts.length === 0;
+  }
+
+  function fillSelect(sel, options) {
+    const key = JSON.stringify(options);
+    if (sel.dataset.key === key) return;
+    const was = sel.value;
+    sel.dataset.key = key;
+    const frag = document.createDocumentFragment();
+    for (const [value, label] of options) {
+      const opt = el("option", null, label);
+      opt.value = value;
+      frag.appendChild(opt);
+    }
+    sel.replaceChildren(frag);
+    if (options.some(([v]) => v === was)) sel.value = was;
+  }
+
+  /* --- one person: search, suggestions, assign --- */
+
+  async function onAssignSearch(ev) {
+    if (ev) ev.preventDefault();
+    if (app.activationId === null) return;
+    const q = $("assign-q").value.trim();
+    const district = $("assign-district").value;
+    if (!q && district === "*") {
+      shel.searchError = { key: "assign_search_needed" };
+      renderAssign();
+      $("assign-q").focus();
+      return;
+    }
+    let path = "/api/register/persons?activation=" + enc(app.activationId);
+    if (q) path += "&q=" + enc(q);
+    if (district !== "*") path += "&district=" + enc(district);
+    const token = ++shel.searchToken;
+    shel.searching = true;
+    shel.searchError = null;
+    renderAssign();
+    const r = await call("GET", path);
+    if (token !== shel.searchToken || !app.me || (r && r.gone)) return;
+    shel.searching = false;
+    if (r && r.status === 200 && Array.isArray(r.data)) {
+      shel.results = district === "*" ? r.data : onlyDistrict(r.data, district);
+    } else {
+      shel.searchError = requestError(r, "search_failed");
+    }
+    renderAssign();
+  }
+
+  function pickPerson(residentId) {
+    const p = (shel.results || []).find((x) => x.resident_id === residentId);
+    if (!p) return;
+    shel.suggestToken += 1;
+    shel.historyToken += 1;
+    Object.assign(shel, { person: p, suggestions: null, suggestState: "loading", suggestError: null, history: null,
+      assigning: null, override: null, done: null, error: null });
+    $("assign-reason").value = "";
+    $("assign-override-reason").value = "";
+    $("assign-suggestions").replaceChildren();
+    renderAssign();
+    loadSuggestions();
+    loadAssignHistory();
+    $("assign-person").focus();
+  }
+
+  async function loadSuggestions() {
+    const p = shel.person;
+    if (!p || app.activationId === null) return;
+    const token = ++shel.suggestToken;
+    const r = await call("GET", activationPath("/suggestions?resident_id=" + enc(p.resident_id)));
+    if (token !== shel.suggestToken || shel.person !== p || (r && r.gone)) return;
+    if (r && r.status === 200 && Array.isArray(r.data)) {
+      shel.suggestions = r.data;
+      shel.suggestState = "ok";
+      shel.suggestError = null;
+    } else {
+      shel.suggestState = "error";
+      shel.suggestError = requestError(r, "suggest_failed");
+    }
+    renderAssign();
+  }
+
+  // The chosen person's assignments, oldest first.
+  async function loadAssignHistory() {
+    const p = shel.person;
+    if (!p || app.activationId === null) return;
+    const token = ++shel.historyToken;
+    const r = await call("GET", activationPath("/assignments?resident_id=" + enc(p.resident_id)));
+    if (token !== shel.historyToken || shel.person !== p || (r && r.gone)) return;
+    if (r && r.status === 200 && Array.isArray(r.data)) shel.history = r.data;
+    else shel.error = shel.error || requestError(r, "people_failed");
+    renderAssign();
+  }
+
+  // The person's current placement: from their history when it is loaded, else the activation's list.
+  function currentPlacement(residentId) {
+    if (shel.person && shel.person.resident_id === residentId && shel.history) {
+      const cur = shel.history.find((a) => !a.superseded_at);
+      return cur ? { shelter_id: cur.shelter_id, status: cur.status, name: cur.shelter_name } : null;
+    }
+    const a = shel.active.get(residentId);
+    if (!a) return null;
+    const s = liveShelter(a.shelter_id);
+    return { shelter_id: a.shelter_id, status: a.status, name: s ? s.name : "#" + a.shelter_id };
+  }
+
+  function placementText(pl) {
+    return pl ? pl.name + "（" + assignmentStatusLabel(pl.status) + "）" : "";
+  }
+
+  function renderAssign() {
+    if (!app.me) return;
+    const closed = activationClosed();
+    $("assign-search").disabled = shel.searching;
+    $("assign-searching").hidden = !shel.searching;
+    setText($("assign-search-error"), errText(shel.searchError));
+    const results = shel.results || [];
+    keyedList($("assign-results"), results.slice(0, RESULTS_SHOWN), (p) => p.resident_id, buildCandidate, updateCandidate);
+    const note = shel.results === null || shel.searching ? ""
+      : results.length === 0 ? t("assign_results_empty")
+      : results.length > RESULTS_SHOWN ? tf("assign_results_more", { n: results.length - RESULTS_SHOWN }) : "";
+    setText($("assign-results-note"), note);
+
+    const p = shel.person;
+    $("assign-person").hidden = !p;
+    if (!p) return;
+    setText($("assign-person-name"), p.name);
+    setText($("assign-person-sub"), sexAge(p, new Date()));
+    const facts = $("assign-person-facts");
+    const factsKey = JSON.stringify([lang, p]);
+    if (facts.dataset.key !== factsKey) {
+      facts.dataset.key = factsKey;
+      facts.replaceChildren();
+      fact(facts, t("person_district"), p.district);
+      fact(facts, t("person_address"), p.address);
+      fact(facts, t("person_phone"), phoneNode(p.phone));
+      fact(facts, t("person_care"), [p.care_level, p.disability].filter(Boolean).join(" ／ "));
+      fact(facts, t("person_reasons"), p.support_reasons);
+      fact(facts, t("person_shelter"), p.designated_shelter);
+      fact(facts, t("person_safety"), p.safety_status ? t("status_" + p.safety_status) : null);
+    }
+    const current = currentPlacement(p.resident_id);
+    setText($("assign-current"), current ? placementText(current) : t("assign_none"));
+    $("assign-reason").disabled = closed;
+    $("assign-reason").placeholder = t("assign_default_reason");
+
+    $("assign-suggestions-loading").hidden = shel.suggestState !== "loading";
+    $("assign-suggestions-empty").hidden = !(shel.suggestState === "ok" && shel.suggestions.length === 0);
+    const sugs = shel.suggestState === "ok" ? shel.suggestions : [];
+    keyedList($("assign-suggestions"), sugs, (s) => s.shelter_id, buildSuggestion, updateSuggestion);
+
+    const admin = app.me.role === "admin";
+    const o = shel.override;
+    $("assign-override").hidden = !o;
+    if (o) {
+      setText($("assign-override-text"), tf("assign_override_text", {
+        shelter: o.name, why: t(o.why === "full" ? "assign_why_full" : "assign_why_closed") }));
+      $("assign-override-yes").disabled = closed || shel.assigning !== null;
+    }
+    // An admin may place someone in a shelter that is not open (suggestions list open ones only).
+    const others = liveShelters().filter((s) => s.status !== "open");
+    $("assign-other").hidden = !admin || others.length === 0;
+    fillSelect($("assign-other-shelter"), others.map((s) => [String(s.id), s.name + "（" + shelterStatusLabel(s.status) + "）"]));
+    $("assign-other-btn").disabled = closed || shel.assigning !== null;
+
+    const err = shel.error || (shel.suggestState === "error" ? shel.suggestError : null);
+    setText($("assign-error"), errText(err));
+    $("assign-done").hidden = !shel.done;
+    setText($("assign-done"), shel.done ? tf("assign_done", shel.done) : "");
+    renderAssignHistory();
+  }
+
+  function buildCandidate(p) {
+    const li = el("li", "candidate");
+    li.dataset.residentId = p.resident_id;
+    const r = {};
+    const main = el("div", "candidate-main");
+    r.name = el("strong", "candidate-name");
+    r.sub = el("span", "candidate-sub");
+    r.where = el("span", "candidate-where");
+    r.badge = el("span", "status-badge");
+    r.assignment = el("span", "candidate-assignment");
+    main.append(r.name, r.sub, r.badge, r.where, r.assignment);
+    r.pick = actionButton("btn-secondary pick-btn", "pick", null);
+    li.append(main, r.pick);
+    li._r = r;
+    return li;
+  }
+
+  function updateCandidate(li, p) {
+    const r = li._r;
+    setText(r.name, p.name);
+    setText(r.sub, sexAge(p, new Date()));
+    setText(r.where, [p.district || t("district_none"), p.address, [p.care_level, p.disability].filter(Boolean).join("・")]
+      .filter(Boolean).join("　"));
+    const status = p.safety_status || "unconfirmed";
+    r.badge.dataset.status = status;
+    setText(r.badge, t("status_" + status));
+    const current = currentPlacement(p.resident_id);
+    setText(r.assignment, current ? t("assign_current") + "：" + placementText(current) : "");
+    r.assignment.hidden = !current;
+    const picked = !!shel.person && shel.person.resident_id === p.resident_id;
+    li.classList.toggle("is-picked", picked);
+    setText(r.pick, t(picked ? "assign_picked" : "assign_pick"));
+    r.pick.setAttribute("aria-pressed", picked ? "true" : "false");
+    r.pick.setAttribute("aria-label", p.name + " " + t("assign_pick"));
+  }
+
+  function buildSuggestion(sug) {
+    const li = el("li", "suggestion");
+    li.dataset.shelterId = String(sug.shelter_id);
+    const r = {};
+    const head = el("div", "suggestion-head");
+    r.rank = el("span", "suggestion-rank");
+    r.name = el("strong", "suggestion-name");
+    r.designated = el("span", "designated-badge");
+    r.free = el("span", "suggestion-free");
+    head.append(r.rank, r.name, r.designated, r.free);
+    r.reasons = el("ul", "reason-chips");
+    r.assign = actionButton("btn-primary assign-btn", "assign", null);
+    li.append(head, r.reasons, r.assign);
+    li._r = r;
+    return li;
+  }
+
+  // Order and reasons are as ranked when the person was chosen (a list that reorders itself
+  // under a finger sends people to the wrong place); free places come live from the board.
+  function suggestionLive(sug) {
+    const s = liveShelter(sug.shelter_id);
+    if (!s) return { free: sug.free, available: sug.available, open: true };
+    const pl = shelterPlaces(s);
+    return { free: pl.capacity - pl.assigned - pl.arrived, available: s.status === "open" && !pl.full, open: s.status === "open" };
+  }
+
+  function updateSuggestion(li, sug) {
+    const r = li._r;
+    const live = suggestionLive(sug);
+    const admin = app.me && app.me.role === "admin";
+    const current = shel.person ? currentPlacement(shel.person.resident_id) : null;
+    const here = !!current && current.shelter_id === sug.shelter_id && (current.status === "assigned" || current.status === "arrived");
+    li.dataset.available = live.available ? "true" : "false";
+    li.classList.toggle("is-full", !live.available);
+    setText(r.rank, tf("assign_rank", { n: sug.rank }));
+    setText(r.name, sug.name);
+    setText(r.designated, sug.designated ? t("assign_designated") : "");
+    r.designated.hidden = !sug.designated;
+    setText(r.free, !live.open ? shelterStatusLabel("closed") : live.free > 0 ? t("shelter_free") + " " + live.free : t("shelter_full"));
+    const reasons = (sug.reasons || []).filter((x) => x.code !== "free" && x.code !== "full");
+    const key = JSON.stringify(reasons);
+    if (r.reasons.dataset.key !== key) {
+      r.reasons.dataset.key = key;
+      r.reasons.replaceChildren(...reasons.map((x) => {
+        const c = el("li", "reason-chip", x.text);
+        c.dataset.code = x.code;
+        return c;
+      }));
+    }
+    const sending = shel.assigning === sug.shelter_id;
+    setText(r.assign, sending ? t("assign_sending") : here ? t("assign_btn_current")
+      : live.available ? t("assign_btn") : admin ? t("assign_btn_override") : t("assign_btn_full"));
+    r.assign.classList.toggle("btn-primary", live.available);
+    r.assign.classList.toggle("btn-warning", !live.available && admin);
+    r.assign.disabled = activationClosed() || shel.assigning !== null || here || (!live.available && !admin);
+    r.assign.setAttribute("aria-label", sug.name + " " + r.assign.textContent);
+  }
+
+  function renderAssignHistory() {
+    const list = shel.history || [];
+    $("assign-history-empty").hidden = !(shel.history && list.length === 0);
+    const box = $("assign-history");
+    const key = JSON.stringify([lang, list]);
+    if (box.dataset.key === key) return;
+    box.dataset.key = key;
+    const frag = document.createDocumentFragment();
+    for (const a of list.slice().reverse()) {
+      const li = el("li", "history-item");
+      li.classList.toggle("is-superseded", !!a.superseded_at);
+      const badge = el("span", "status-badge", assignmentStatusLabel(a.status));
+      badge.dataset.status = a.status;
+      li.append(timeNode(a.assigned_at, "history-time"), el("strong", "history-shelter", a.shelter_name), badge,
+        el("span", "history-by", a.assigned_by));
+      if (a.superseded_at) li.appendChild(el("span", "history-superseded", t("assign_superseded")));
+      const why = [a.reason, a.override_reason].filter(Boolean).join(" ／ ");
+      if (why) li.appendChild(el("span", "history-note", why));
+      frag.appendChild(li);
+    }
+    box.replaceChildren(frag);
+  }
+
+  function onSuggestionsClick(ev) {
+    const btn = ev.target.closest("button[data-action=assign]");
+    if (!btn || btn.disabled) return;
+    const li = btn.closest("li.suggestion");
+    const id = Number(li.dataset.shelterId);
+    const sug = (shel.suggestions || []).find((s) => s.shelter_id === id);
+    if (!sug) return;
+    if (suggestionLive(sug).available) { assignTo(id, null); return; }
+    if (app.me.role !== "admin") return;
+    askOverride(id, sug.name, suggestionLive(sug).open ? "full" : "closed");
+  }
+
+  function askOverride(shelterId, name, why) {
+    shel.override = { shelter_id: shelterId, name, why };
+    shel.error = null;
+    shel.done = null;
+    renderAssign();
+    $("assign-override-reason").focus();
+  }
+
+  async function assignTo(shelterId, overrideReason) {
+    const p = shel.person;
+    if (!p || shel.assigning !== null) return;
+    if (activationClosed()) { shel.error = { key: "conflict_activation_closed" }; renderAssign(); return; }
+    const sug = (shel.suggestions || []).find((s) => s.shelter_id === shelterId);
+    // Stored with the assignment and shown to the shelter: in Japanese, whatever the page language.
+    const reason = $("assign-reason").value.trim() || suggestionReason(sug) || I18N.ja.assign_default_reason;
+    const body = { resident_id: p.resident_id, shelter_id: shelterId, reason };
+    if (overrideReason) body.override_reason = overrideReason;
+    const epoch = shel.epoch;
+    shel.assigning = shelterId;
+    shel.error = null;
+    shel.done = null;
+    renderAssign();
+    const r = await call("POST", activationPath("/assignments"), body);
+    if (epoch !== shel.epoch || shel.person !== p || (r && r.gone)) return;
+    shel.assigning = null;
+    if (r && r.status === 201 && r.data) {
+      shel.done = { name: p.name, shelter: r.data.shelter_name || (sug && sug.name) || "" };
+      shel.override = null;
+      $("assign-reason").value = "";
+      $("assign-override-reason").value = "";
+      loadAssignHistory();
+      loadActive();
+    } else {
+      const code = r && r.status === 409 && r.data ? r.data.code : null;
+      if (!overrideReason && app.me.role === "admin" && (code === "shelter_full" || code === "shelter_closed")) {
+        const s = liveShelter(shelterId);
+        shel.override = { shelter_id: shelterId, name: s ? s.name : sug ? sug.name : "", why: code === "shelter_full" ? "full" : "closed" };
+      }
+      shel.error = requestError(r, "assign_failed");
+    }
+    renderAssign();
+    if (shel.done) $("assign-done").focus();
+    else if (shel.override) $("assign-override-reason").focus();
+    else if (shel.error) $("assign-error").focus();
+  }
+
+  function onOverrideYes() {
+    const o = shel.override;
+    if (!o) return;
+    const reason = $("assign-override-reason").value.trim();
+    if (!reason) {
+      shel.error = { key: "assign_override_empty" };
+      renderAssign();
+      $("assign-override-reason").focus();
+      return;
+    }
+    assignTo(o.shelter_id, reason);
+  }
+
+  function onOtherShelter() {
+    const id = Number($("assign-other-shelter").value);
+    const s = liveShelter(id);
+    if (!s) return;
+    askOverride(id, s.name, "closed");
+  }
+
+  /* --- a whole district: plan (preview) -> 確定 --- */
+
+  async function onPlanPreview(ev) {
+    if (ev) ev.preventDefault();
+    if (app.activationId === null || shel.planBusy || $("plan-district").disabled) return;
+    const district = $("plan-district").value;
+    shel.planDistrict = district;
+    const epoch = shel.epoch;
+    Object.assign(shel, { planBusy: "preview", planError: null, planDone: null, plan: null, planStale: false });
+    renderPlan();
+    const r = await call("GET", activationPath("/assignments/plan?district=" + enc(district)));
+    if (epoch !== shel.epoch || (r && r.gone)) return;
+    shel.planBusy = null;
+    if (r && r.status === 200 && r.data && Array.isArray(r.data.placements)) shel.plan = r.data;
+    else shel.planError = requestError(r, "plan_failed");
+    renderPlan();
+    if (shel.planError) $("plan-error").focus();
+  }
+
+  async function onPlanConfirm() {
+    const plan = shel.plan;
+    if (!plan || shel.planBusy || shel.planStale || plan.placements.length === 0) return;
+    if (activationClosed()) { shel.planError = { key: "conflict_activation_closed" }; renderPlan(); return; }
+    const epoch = shel.epoch;
+    shel.planBusy = "confirm";
+    shel.planError = null;
+    renderPlan();
+    const placements = plan.placements.map((p) => ({ resident_id: p.resident_id, shelter_id: p.shelter_id }));
+    const r = await call("POST", activationPath("/assignments/batch"), { placements });
+    if (epoch !== shel.epoch || (r && r.gone)) return;
+    shel.planBusy = null;
+    if (r && r.status === 201) {
+      shel.planDone = Array.isArray(r.data) ? r.data.length : placements.length;
+      shel.plan = null;
+      loadActive();
+    } else if (r && (r.status === 409 || (r.status === 400 && r.data && /^placements\[/.test(r.data.field || "")))) {
+      // One placement no longer holds: the whole batch was refused and the plan is stale.
+      shel.planError = { key: "plan_stale", extra: serverError(r) };
+      shel.planStale = true;
+    } else {
+      shel.planError = requestError(r, "plan_confirm_failed");
+    }
+    renderPlan();
+    if (shel.planDone !== null) $("plan-done").focus();
+    else if (shel.planError) $("plan-error").focus();
+  }
+
+  function renderPlan() {
+    if (!app.me) return;
+    const busy = shel.planBusy;
+    $("plan-preview").disabled = !!busy || $("plan-district").disabled;
+    $("plan-busy").hidden = !busy;
+    setText($("plan-busy"), busy ? t(busy === "confirm" ? "plan_confirming" : "plan_previewing") : "");
+    setText($("plan-error"), errText(shel.planError));
+    $("plan-done").hidden = shel.planDone === null;
+    setText($("plan-done"), shel.planDone === null ? "" : tf("plan_done", { n: shel.planDone }));
+    const plan = shel.plan;
+    $("plan-result").hidden = !plan;
+    if (!plan) return;
+    setText($("plan-summary"), tf("plan_summary", { district: plan.district || t("district_none"),
+      placed: plan.placements.length, unplaced: plan.unplaced.length }));
+    const skipped = Object.keys(plan.skipped || {}).map((k) => {
+      const label = k === "already_assigned" ? t("plan_skip_already_assigned") : t("status_" + k);
+      return label + " " + plan.skipped[k];
+    });
+    const notes = [];
+    if (skipped.length) notes.push(tf("plan_skipped", { list: skipped.join(t("list_sep")) }));
+    if (plan.hidden > 0) notes.push(tf("plan_hidden", { n: plan.hidden }));
+    if (plan.placements.length === 0) notes.unshift(t("plan_empty"));
+    setText($("plan-skipped"), notes.join(" "));
+    const body = $("plan-body");
+    const key = JSON.stringify(plan.placements);
+    if (body.dataset.key !== key) {
+      body.dataset.key = key;
+      const frag = document.createDocumentFragment();
+      for (const p of plan.placements) {
+        const tr = el("tr", "plan-row");
+        tr.dataset.residentId = p.resident_id;
+        tr.append(el("td", "plan-name", p.name), el("td", "plan-shelter", p.shelter_name),
+          el("td", "plan-reasons", (p.reasons || []).map((x) => x.text).join("・")));
+        frag.appendChild(tr);
+      }
+      body.replaceChildren(frag);
+    }
+    $("plan-unplaced").hidden = plan.unplaced.length === 0;
+    fillTable($("plan-unplaced-body"), plan.unplaced, (u) => [u.name, u.why], ["", ""]);
+    const confirm = $("plan-confirm");
+    confirm.hidden = plan.placements.length === 0;
+    setText(confirm, tf("plan_confirm", { n: plan.placements.length }));
+    confirm.disabled = !!busy || shel.planStale || activationClosed();
+  }
+
+  /* ---------- 受入者一覧: the operator's own shelter ---------- */
+
+  const arr = {
+    entries: new Map(),    // assignment id (string) -> {person, status, pending, lastWrite, gone, error, transfer, destination}
+    rows: new Map(),       // assignment id -> its <li> (kept across refreshes: notes typed stay)
+    order: [],
+    listKey: null,         // "activation|shelter" the entries belong to
+    loaded: false,
+    loading: false,
+    token: 0,
+    writes: 0,             // answered status writes so far (see applyArrivals)
+    timer: null,           // debounced live refetch
+    listError: null,
+    shelter: null,         // the list's shelter state (the board's live copy wins)
+    hidden: 0,
+    busy: null,            // "open" | "close" while the shelter is opened or closed
+    shelterError: null,
+    confirmClose: false,
+  };
+
+  function myShelterId() {
+    const id = app.me ? app.me.shelter_id : null;
+    return id === null || id === undefined ? null : id;
+  }
+
+  function resetArrivals() {
+    clearTimeout(arr.timer);
+    arr.token += 1;
+    arr.entries.clear();
+    arr.rows.clear();
+    Object.assign(arr, { order: [], listKey: null, loaded: false, loading: false, timer: null, listError: null,
+      shelter: null, hidden: 0, busy: null, shelterError: null, confirmClose: false });
+    $("arrivals-list").replaceChildren();
+    $("arrivals-capacity").value = "";
+  }
+
+  function enterArrivals() {
+    renderArrivals();
+    loadArrivals(true);
+  }
+
+  function arrivalsOnBoardMessage(msg, hadState) {
+    if (app.view !== "arrivals") return;
+    if (msg.type === "snapshot" && !hadState) return;
+    if (affectsShelter(msg, myShelterId())) {
+      clearTimeout(arr.timer);
+      arr.timer = setTimeout(() => loadArrivals(false), SWEEP_REFETCH_MS);
+    }
+  }
+
+  // full: the server's order; otherwise rows keep their places (see stableOrder).
+  async function loadArrivals(full) {
+    clearTimeout(arr.timer);
+    arr.timer = null;
+    const sid = myShelterId();
+    if (!app.me || app.view !== "arrivals" || app.activationId === null || sid === null) { renderArrivals(); return; }
+    const key = app.activationId + "|" + sid;
+    if (key !== arr.listKey) {
+      arr.entries.clear();
+      arr.order = [];
+      arr.listKey = key;
+      arr.loaded = false;
+      full = true;
+    }
+    const token = ++arr.token;
+    const writesAtStart = arr.writes;
+    arr.loading = true;
+    renderArrivals();
+    const r = await call("GET", activationPath("/shelters/" + enc(sid) + "/assignments"));
+    if (token !== arr.token || key !== arr.listKey || !app.me || (r && r.gone)) return;
+    arr.loading = false;
+    if (r && r.status === 200 && r.data && Array.isArray(r.data.people)) {
+      arr.listError = null;
+      arr.shelter = r.data.shelter || null;
+      arr.hidden = r.data.hidden || 0;
+      applyArrivals(r.data.people, full, writesAtStart);
+      arr.loaded = true;
+    } else {
+      arr.listError = requestError(r, "people_failed");
+    }
+    renderArrivals();
+  }
+
+  function applyArrivals(people, full, writesAtStart) {
+    const ids = people.map((p) => String(p.assignment_id));
+    let order = ids;
+    if (full) {
+      const keep = new Set(ids);
+      for (const id of Array.from(arr.entries.keys())) if (!keep.has(id)) arr.entries.delete(id);
+    } else {
+      const stable = stableOrder(arr.order, ids);
+      order = stable.order;
+      for (const id of stable.gone) { const e = arr.entries.get(id); if (e) e.gone = true; }
+    }
+    for (const p of people) {
+      const id = String(p.assignment_id);
+      let e = arr.entries.get(id);
+      if (!e) {
+        e = { person: p, status: p.status, pending: null, lastWrite: -1, gone: false, error: null, transfer: false, destination: null };
+        arr.entries.set(id, e);
+      }
+      e.person = p;
+      e.gone = false;
+      // A list read before this row's own write was answered may predate it: keep the write.
+      if (!e.pending && e.lastWrite <= writesAtStart) e.status = p.status;
+    }
+    arr.order = order;
+  }
+
+  function renderArrivals() {
+    if (!app.me || app.view !== "arrivals") return;
+    const sid = myShelterId();
+    const closed = activationClosed();
+    const none = app.activationId === null;
+    $("arrivals-no-shelter").hidden = sid !== null;
+    $("arrivals-no-activation").hidden = !(app.listLoaded && none);
+    $("arrivals-closed").hidden = none || !closed;
+    const s = (sid !== null && liveShelter(sid)) || arr.shelter;
+    $("arrivals-shelter").hidden = sid === null || none || !s;
+    if (s) {
+      const pl = shelterPlaces(s);
+      const open = s.status === "open";
+      $("arrivals-shelter").dataset.status = s.status || "";
+      setText($("arrivals-shelter-name"), s.name);
+      const badge = $("arrivals-shelter-status");
+      badge.dataset.status = s.status || "";
+      setText(badge, shelterStatusLabel(s.status));
+      $("arrivals-shelter").classList.toggle("is-full", open && pl.full);
+      setText($("arrivals-count-capacity"), pl.capacity);
+      setText($("arrivals-count-assigned"), pl.assigned);
+      setText($("arrivals-count-arrived"), pl.arrived);
+      setText($("arrivals-count-free"), pl.free);
+      setText($("arrivals-count-over"), pl.over > 0 ? tf("shelter_over", { n: pl.over }) : pl.full && open ? t("shelter_full") : "");
+      $("arrivals-capacity").placeholder = String(pl.capacity);
+      $("arrivals-capacity").disabled = closed || !!arr.busy;
+      setText($("arrivals-open"), arr.busy === "open" ? t("sending") : t(open ? "btn_change_capacity" : "btn_open"));
+      $("arrivals-open").disabled = closed || !!arr.busy;
+      setText($("arrivals-close"), arr.busy === "close" ? t("sending") : t("btn_close"));
+      $("arrivals-close").hidden = !open;
+      $("arrivals-close").disabled = closed || !!arr.busy;
+      $("arrivals-close-confirm").hidden = !arr.confirmClose || closed;
+      setText($("arrivals-close-text"), tf("close_confirm", { name: s.name }));
+      $("arrivals-print").href = printHref(sid);
+      $("arrivals-csv").href = csvHref(sid);
+    }
+    setText($("arrivals-shelter-error"), errText(arr.shelterError));
+    $("arrivals-reload").disabled = arr.loading;
+
+    const visible = arr.order.map((id) => arr.entries.get(id)).filter((e) => e && !e.gone);
+    const count = (st) => visible.filter((e) => (e.pending || e.status) === st).length;
+    const assigned = count("assigned");
+    const arrived = count("arrived");
+    setText($("arrivals-summary"), arr.loaded && visible.length > 0
+      ? tf("arrivals_summary", { n: visible.length, assigned, arrived, other: visible.length - assigned - arrived }) : "");
+    setText($("arrivals-hidden"), arr.hidden > 0 ? tf("people_hidden", { n: arr.hidden }) : "");
+    $("arrivals-loading").hidden = !(arr.loading && !arr.loaded);
+    setText($("arrivals-error"), errText(arr.listError));
+    $("arrivals-empty").hidden = !(arr.loaded && arr.order.length === 0 && !arr.listError);
+    renderArrivalList();
+  }
+
+  function renderArrivalList() {
+    const list = $("arrivals-list");
+    for (const [id, li] of arr.rows) {
+      if (!arr.entries.has(id)) { li.remove(); arr.rows.delete(id); }
+    }
+    let prev = null;
+    for (const id of arr.order) {
+      const e = arr.entries.get(id);
+      if (!e) continue;
+      let li = arr.rows.get(id);
+      if (!li) { li = buildArrivalRow(id); arr.rows.set(id, li); }
+      updateArrivalRow(li, e);
+      const want = prev ? prev.nextSibling : list.firstChild;
+      if (li !== want) list.insertBefore(li, want);
+      prev = li;
+    }
+  }
+
+  function buildArrivalRow(id) {
+    const li = el("li", "person arrival");
+    li.dataset.assignmentId = id;
+    const r = {};
+    const main = el("div", "person-main");
+    const head = el("div", "person-head");
+    r.name = el("h3", "person-name");
+    r.badge = el("span", "status-badge arrival-badge");
+    head.append(r.name, r.badge);
+    r.sub = el("p", "person-sub");
+    r.gone = el("p", "person-gone");
+    r.facts = el("dl", "person-facts");
+    main.append(head, r.sub, r.gone, r.facts);
+
+    const actions = el("div", "person-actions");
+    r.buttons = el("div", "status-buttons arrival-buttons");
+    r.statusButtons = ARRIVAL_STATUSES.map((s) => actionButton("status-btn arrival-btn", "arrival", s));
+    r.buttons.append(...r.statusButtons);
+    const row = el("div", "action-row");
+    r.note = el("input", "person-note arrival-note");
+    r.note.type = "text";
+    r.note.maxLength = 1000;
+    r.note.autocomplete = "off";
+    row.append(r.note);
+    r.transfer = el("div", "confirm-box transfer-box");
+    r.transfer.setAttribute("role", "group");
+    r.transferTitle = el("p");
+    const dests = el("div", "destination-buttons");
+    r.destButtons = DESTINATIONS.map((d) => {
+      const b = actionButton("btn-quiet destination-btn", "destination", null);
+      b.dataset.destination = d;
+      return b;
+    });
+    dests.append(...r.destButtons);
+    const cb = el("div", "confirm-buttons");
+    r.transferYes = actionButton("btn-warning", "transfer-yes", null);
+    r.transferNo = actionButton("btn-secondary", "transfer-no", null);
+    cb.append(r.transferYes, r.transferNo);
+    r.transfer.append(r.transferTitle, dests, cb);
+    r.error = el("p", "error arrival-error");
+    r.error.setAttribute("role", "alert");
+    actions.append(r.buttons, row, r.transfer, r.error);
+
+    r.updatesBox = el("div", "person-history");
+    r.updatesTitle = el("h4");
+    r.updates = el("ol", "history-list arrival-updates");
+    r.updatesBox.append(r.updatesTitle, r.updates);
+    li.append(main, actions, r.updatesBox);
+    li._r = r;
+    return li;
+  }
+
+  function updateArrivalRow(li, e) {
+    const p = e.person;
+    const r = li._r;
+    const closed = activationClosed();
+    const shown = e.pending || e.status;
+    li.dataset.status = shown;
+    li.dataset.residentId = p.resident_id;
+    li.classList.toggle("is-pending", !!e.pending);
+    li.classList.toggle("is-gone", e.gone);
+    setText(r.name, p.name);
+    r.badge.dataset.status = shown;
+    setText(r.badge, assignmentStatusLabel(shown) + (e.pending ? " — " + t("sending") : ""));
+    setText(r.sub, sexAge(p, new Date()));
+    setText(r.gone, e.gone ? t("conflict_assignment_superseded") : "");
+    r.gone.hidden = !e.gone;
+    const factsKey = JSON.stringify([lang, p.address, p.phone, p.district, p.care_level, p.disability, p.support_reasons,
+      p.supporters, p.notes, p.reason, p.assigned_by, p.assigned_at, p.birth_date]);
+    if (r.facts.dataset.key !== factsKey) {
+      r.facts.dataset.key = factsKey;
+      r.facts.replaceChildren();
+      fact(r.facts, t("person_address"), p.address);
+      fact(r.facts, t("person_phone"), phoneNode(p.phone));
+      fact(r.facts, t("person_care"), [p.care_level, p.disability].filter(Boolean).join(" ／ "));
+      fact(r.facts, t("person_reasons"), p.support_reasons);
+      fact(r.facts, t("person_supporters"), p.supporters);
+      fact(r.facts, t("person_notes"), p.notes);
+      fact(r.facts, t("person_assign_reason"), p.reason);
+      fact(r.facts, t("person_assigned"), [formatTime(p.assigned_at, new Date()), p.assigned_by].filter(Boolean).join(" "));
+      fact(r.facts, t("person_district"), p.district);
+      fact(r.facts, t("person_birth"), p.birth_date);
+    }
+    const disabled = closed || !!e.pending || e.gone;
+    r.statusButtons.forEach((b) => {
+      setText(b, t("btn_" + b.dataset.status));
+      b.disabled = disabled;
+      b.setAttribute("aria-pressed", shown === b.dataset.status ? "true" : "false");
+    });
+    const noteLabel = t("note_label");
+    if (r.note.placeholder !== noteLabel) { r.note.placeholder = noteLabel; r.note.setAttribute("aria-label", p.name + " " + noteLabel); }
+    r.note.disabled = disabled;
+    r.transfer.hidden = !e.transfer || disabled;
+    setText(r.transferTitle, t("transfer_title"));
+    r.destButtons.forEach((b) => {
+      setText(b, t("dest_" + b.dataset.destination));
+      b.setAttribute("aria-pressed", e.destination === b.dataset.destination ? "true" : "false");
+    });
+    setText(r.transferYes, t("transfer_yes"));
+    setText(r.transferNo, t("cancel"));
+    setText(r.error, errText(e.error));
+
+    const updates = p.updates || [];
+    r.updatesBox.hidden = updates.length === 0;
+    setText(r.updatesTitle, t("updates_title"));
+    const key = JSON.stringify([lang, updates]);
+    if (r.updates.dataset.key !== key) {
+      r.updates.dataset.key = key;
+      const frag = document.createDocumentFragment();
+      for (const u of updates.slice().reverse()) {
+        const item = el("li", "history-item");
+        const badge = el("span", "status-badge", assignmentStatusLabel(u.status));
+        badge.dataset.status = u.status;
+        item.append(timeNode(u.recorded_at, "history-time"), badge);
+        if (u.destination) item.appendChild(el("span", "history-destination", t("dest_" + u.destination)));
+        item.appendChild(el("span", "history-by", u.recorded_by));
+        if (u.note) item.appendChild(el("span", "history-note", u.note));
+        frag.appendChild(item);
+      }
+      r.updates.replaceChildren(frag);
+    }
+  }
+
+  function updateArrival(id) {
+    const e = arr.entries.get(id);
+    const li = arr.rows.get(id);
+    if (e && li) updateArrivalRow(li, e);
+  }
+
+  function onArrivalsClick(ev) {
+    const btn = ev.target.closest("button[data-action]");
+    if (!btn || btn.disabled) return;
+    const li = btn.closest("li.arrival");
+    const id = li && li.dataset.assignmentId;
+    const e = id && arr.entries.get(id);
+    if (!e) return;
+    const action = btn.dataset.action;
+    if (action === "arrival") {
+      if (btn.dataset.status === "transferred") {
+        e.transfer = true;
+        e.error = null;
+        updateArrival(id);
+        li._r.destButtons[0].focus();
+      } else {
+        e.transfer = false;
+        recordArrival(id, btn.dataset.status, null);
+      }
+    } else if (action === "destination") {
+      e.destination = btn.dataset.destination;
+      e.error = null;
+      updateArrival(id);
+    } else if (action === "transfer-yes") {
+      if (!e.destination) { e.error = { key: "transfer_pick" }; updateArrival(id); return; }
+      e.transfer = false;
+      recordArrival(id, "transferred", e.destination);
+    } else if (action === "transfer-no") {
+      e.transfer = false;
+      e.destination = null;
+      updateArrival(id);
+      li._r.statusButtons[3].focus();
+    }
+  }
+
+  // Optimistic: the row shows the new status at once (marked as sending), then the answer
+  // confirms it or puts the old status back with the reason.
+  async function recordArrival(id, status, destination) {
+    const e = arr.entries.get(id);
+    const li = arr.rows.get(id);
+    if (!e || !li || e.pending) return;
+    if (activationClosed()) { e.error = { key: "conflict_activation_closed" }; updateArrival(id); return; }
+    const note = li._r.note.value;
+    e.pending = status;
+    e.error = null;
+    updateArrival(id);
+    renderArrivals();
+    const body = { status, note };
+    if (destination) body.destination = destination;
+    const r = await call("POST", activationPath("/assignments/" + enc(e.person.assignment_id) + "/status"), body);
+    if (arr.entries.get(id) !== e || (r && r.gone)) return;
+    e.pending = null;
+    if (r && r.status === 201 && r.data) {
+      e.status = r.data.status || status;
+      e.destination = null;
+      arr.writes += 1;
+      e.lastWrite = arr.writes;
+      e.person = Object.assign({}, e.person, { status: e.status, updates: (e.person.updates || []).concat([r.data]) });
+      if (li._r.note.value === note) li._r.note.value = "";
+    } else {
+      e.error = requestError(r, "record_failed");
+    }
+    renderArrivals();
+  }
+
+  async function changeMyShelter(kind) {
+    const sid = myShelterId();
+    if (sid === null || arr.busy) return;
+    const s = liveShelter(sid) || arr.shelter;
+    let capacity = null;
+    if (kind === "open") {
+      const want = capacityFrom($("arrivals-capacity"), !!s && s.status === "open");
+      if (want.error) { arr.shelterError = want.error; renderArrivals(); $("arrivals-capacity").focus(); return; }
+      capacity = want.capacity;
+    }
+    const key = arr.listKey;
+    arr.busy = kind;
+    arr.shelterError = null;
+    arr.confirmClose = false;
+    renderArrivals();
+    const out = await postShelter(kind, sid, capacity);
+    if (!out || !app.me) return;
+    arr.busy = null;
+    if (key === arr.listKey) {
+      if (out.error) arr.shelterError = out.error;
+      else if (kind === "open") $("arrivals-capacity").value = "";
+    }
+    renderArrivals();
+  }
+
   /* ---------- 名簿取込: upload, preview, commit ---------- */
 
   function resetImport() {
@@ -1849,6 +3481,47 @@
       resetImport();
       renderImport();
       $("import-file").focus();
+    });
+    $("shelter-rows").addEventListener("click", onShelterRowsClick);
+    $("assign-form").addEventListener("submit", onAssignSearch);
+    $("assign-results").addEventListener("click", (ev) => {
+      const btn = ev.target.closest("button[data-action=pick]");
+      const li = btn && btn.closest("li.candidate");
+      if (li) pickPerson(li.dataset.residentId);
+    });
+    $("assign-suggestions").addEventListener("click", onSuggestionsClick);
+    $("assign-override-yes").addEventListener("click", onOverrideYes);
+    $("assign-override-no").addEventListener("click", () => {
+      shel.override = null;
+      shel.error = null;
+      renderAssign();
+      $("assign-reason").focus();
+    });
+    $("assign-override-reason").addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" && !ev.isComposing && ev.keyCode !== 229) { ev.preventDefault(); onOverrideYes(); }
+    });
+    $("assign-other-btn").addEventListener("click", onOtherShelter);
+    $("plan-form").addEventListener("submit", onPlanPreview);
+    $("plan-district").addEventListener("change", (ev) => {
+      shel.planDistrict = ev.target.value;
+      Object.assign(shel, { plan: null, planError: null, planDone: null, planStale: false });
+      renderPlan();
+    });
+    $("plan-confirm").addEventListener("click", onPlanConfirm);
+    $("arrivals-list").addEventListener("click", onArrivalsClick);
+    $("arrivals-reload").addEventListener("click", () => loadArrivals(true));
+    $("arrivals-open").addEventListener("click", () => changeMyShelter("open"));
+    $("arrivals-close").addEventListener("click", () => {
+      arr.confirmClose = true;
+      arr.shelterError = null;
+      renderArrivals();
+      $("arrivals-close-yes").focus();
+    });
+    $("arrivals-close-yes").addEventListener("click", () => changeMyShelter("close"));
+    $("arrivals-close-no").addEventListener("click", () => {
+      arr.confirmClose = false;
+      renderArrivals();
+      $("arrivals-close").focus();
     });
     window.addEventListener("online", reconnectNow);
     document.addEventListener("visibilitychange", () => { if (!document.hidden) reconnectNow(); });

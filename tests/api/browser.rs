@@ -8,6 +8,11 @@
 //!   row's line) and imports the valid rows.
 //! - 安否確認: a coordinator marks a person evacuated in the sweep list; a wall screen's
 //!   websocket receives `safety_recorded`, and a colleague's check appears in the list live.
+//! - 福祉避難所: a coordinator finds a person, takes the suggested shelter and assigns them; the
+//!   shelter operator's open page lists them without a reload; the operator records the
+//!   arrival and the coordinator's list of that shelter and board card follow, again without
+//!   a reload. An admin previews and confirms a district plan, places someone in a full
+//!   shelter with a reason, and the operator records a transfer to hospital.
 //!
 //! Elements are found by the ids listed at the top of `web/app.js`. Nothing sleeps: every
 //! wait is fantoccini polling for an element (a selector that matches only once the page
@@ -454,4 +459,435 @@ async fn a_coordinator_marks_a_person_safe_in_the_sweep_list_and_a_wall_screen_u
     .await;
     let _ = page.close().await;
     result.expect("browser steps");
+}
+
+/// Polls `page` for the patience limit (for tests that drive two pages).
+fn patiently(page: &Client) -> fantoccini::wait::Wait<'_> {
+    page.wait()
+        .at_most(PATIENCE)
+        .every(Duration::from_millis(50))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coordinator_assigns_a_person_and_the_operator_records_the_arrival_live() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite");
+    let admin = app.user("admin1", Role::Admin).await;
+    app.user("coordinator1", Role::Coordinator).await;
+    let shelter = app.shelter("大倉山地域ケアプラザ", 5).await;
+    app.operator("operator1", shelter).await;
+    let csv = "宛名番号,氏名,フリガナ,生年月日,性別,住所,電話番号,地区,要介護度,障害,情報提供同意\r\n\
+        5001,大倉 梅子,オオクラ ウメコ,昭和12年4月1日,女,横浜市港北区大倉山1-1-1,045-000-2001,大倉山,要介護3,,有\r\n\
+        5002,太尾 松男,フトオ マツオ,昭和20年8月1日,男,横浜市港北区大倉山2-2-2,045-000-2002,大倉山,,視覚障害,有\r\n";
+    let (status, report) = admin
+        .post_bytes("/api/register/imports", csv.as_bytes().to_vec())
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{report}");
+    assert_eq!(report["committed"], true, "{report}");
+    let activation = admin.open_activation("福祉避難所開設訓練", "drill").await;
+    let (status, opened) = admin
+        .post(
+            &format!("/api/activations/{activation}/shelters/{shelter}/open"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{opened}");
+
+    let coordinator_profile = tempfile::tempdir().unwrap();
+    let operator_profile = tempfile::tempdir().unwrap();
+    let coordinator = browser(&driver, coordinator_profile.path()).await;
+    let operator = browser(&driver, operator_profile.path()).await;
+    let card = format!("li.shelter-card[data-shelter-id='{shelter}']");
+    let suggestion = format!(
+        "li.suggestion[data-shelter-id='{shelter}'][data-available='true'] button.assign-btn:not([disabled])"
+    );
+    let result = async {
+        // The operator starts on their shelter's list, which is empty, and sees no register.
+        log_in(&operator, &app, "operator1").await?;
+        patiently(&operator)
+            .for_element(Locator::Css(
+                "#arrivals-view:not([hidden]) #arrivals-empty:not([hidden])",
+            ))
+            .await?;
+        for tab in ["#tab-sweep", "#tab-import", "#tab-shelters"] {
+            assert!(
+                operator
+                    .find_all(Locator::Css(&format!("{tab}:not([hidden])")))
+                    .await?
+                    .is_empty(),
+                "an operator has no {tab}"
+            );
+        }
+        let name = operator
+            .find(Locator::Css("#arrivals-shelter-name"))
+            .await?
+            .text()
+            .await?;
+        assert_eq!(name.trim(), "大倉山地域ケアプラザ");
+        operator
+            .execute("window.__sameLoad = true;", vec![])
+            .await?;
+
+        // The coordinator's board shows the open shelter with nobody in it yet.
+        log_in(&coordinator, &app, "coordinator1").await?;
+        coordinator
+            .execute("window.__sameLoad = true;", vec![])
+            .await?;
+        patiently(&coordinator)
+            .for_element(Locator::Css(&format!(
+                "{card}[data-status='open'][data-assigned='0'][data-arrived='0'][data-free='5']"
+            )))
+            .await?;
+
+        // Search, choose, take the suggestion.
+        coordinator
+            .find(Locator::Css("#tab-shelters"))
+            .await?
+            .click()
+            .await?;
+        patiently(&coordinator)
+            .for_element(Locator::Css("#shelters-view:not([hidden]) #assign-q"))
+            .await?
+            .send_keys("オオクラ")
+            .await?;
+        coordinator
+            .find(Locator::Css("#assign-search"))
+            .await?
+            .click()
+            .await?;
+        patiently(&coordinator)
+            .for_element(Locator::Css(
+                "li.candidate[data-resident-id='5001'] button.pick-btn",
+            ))
+            .await?
+            .click()
+            .await?;
+        assert!(
+            coordinator
+                .find_all(Locator::Css("li.candidate[data-resident-id='5002']"))
+                .await?
+                .is_empty(),
+            "the search found only the person asked for"
+        );
+        patiently(&coordinator)
+            .for_element(Locator::Css(&suggestion))
+            .await?
+            .click()
+            .await?;
+        let done = patiently(&coordinator)
+            .for_element(Locator::Css("#assign-done:not([hidden])"))
+            .await?
+            .text()
+            .await?;
+        assert!(
+            done.contains("大倉 梅子") && done.contains("大倉山地域ケアプラザ"),
+            "the assignment is confirmed: {done}"
+        );
+        patiently(&coordinator)
+            .for_element(Locator::XPath(
+                "//ol[@id='assign-history']/li[contains(., '大倉山地域ケアプラザ')]",
+            ))
+            .await?;
+        screenshots(&coordinator, "shelters-assign").await?;
+        // The coordinator keeps the shelter's people open while the operator works.
+        coordinator
+            .find(Locator::Css(&format!(
+                "li.shelter-row[data-shelter-id='{shelter}'] button.shelter-people-btn"
+            )))
+            .await?
+            .click()
+            .await?;
+        patiently(&coordinator)
+            .for_element(Locator::Css(
+                "li.assigned-person[data-resident-id='5001'][data-status='assigned']",
+            ))
+            .await?;
+
+        // The operator's page lists the person without a reload.
+        let row = "li.arrival[data-resident-id='5001']";
+        patiently(&operator)
+            .for_element(Locator::Css(&format!("{row}[data-status='assigned']")))
+            .await?;
+        let same_load = operator
+            .execute("return window.__sameLoad === true;", vec![])
+            .await?;
+        assert_eq!(
+            same_load,
+            json!(true),
+            "the person arrived without a reload"
+        );
+        let tel = operator
+            .find(Locator::Css(&format!("{row} a.tel")))
+            .await?
+            .attr("href")
+            .await?;
+        assert_eq!(tel.as_deref(), Some("tel:0450002001"));
+        let badge = operator
+            .find(Locator::Css(&format!("{row} .status-badge")))
+            .await?
+            .text()
+            .await?;
+        assert_eq!(badge.trim(), "受入予定");
+
+        // The operator records the arrival.
+        operator
+            .find(Locator::Css(&format!(
+                "{row} button.arrival-btn[data-status='arrived']"
+            )))
+            .await?
+            .click()
+            .await?;
+        let badge = patiently(&operator)
+            .for_element(Locator::Css(&format!(
+                "{row}[data-status='arrived']:not(.is-pending) .status-badge"
+            )))
+            .await?;
+        assert_eq!(badge.text().await?.trim(), "到着");
+        screenshots(&operator, "shelters-arrivals").await?;
+        patiently(&coordinator)
+            .for_element(Locator::Css(
+                "li.assigned-person[data-resident-id='5001'][data-status='arrived']",
+            ))
+            .await?;
+
+        // The coordinator's board card counts the arrival, without a reload.
+        coordinator
+            .find(Locator::Css("#tab-board"))
+            .await?
+            .click()
+            .await?;
+        let arrived = patiently(&coordinator)
+            .for_element(Locator::Css(&format!(
+                "{card}[data-assigned='0'][data-arrived='1']"
+            )))
+            .await?;
+        assert!(arrived.is_displayed().await?, "the card is on the board");
+        for (class, expected) in [
+            ("num-arrived", "1"),
+            ("num-assigned", "0"),
+            ("num-free", "4"),
+        ] {
+            let shown = coordinator
+                .find(Locator::Css(&format!("{card} .{class}")))
+                .await?
+                .text()
+                .await?;
+            assert_eq!(shown.trim(), expected, "the card's {class}");
+        }
+        let same_load = coordinator
+            .execute("return window.__sameLoad === true;", vec![])
+            .await?;
+        assert_eq!(
+            same_load,
+            json!(true),
+            "the board counted it without a reload"
+        );
+        screenshots(&coordinator, "shelters-board").await?;
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = coordinator.close().await;
+    let _ = operator.close().await;
+    result.expect("browser steps");
+
+    let (_, active) = admin
+        .get(&format!("/api/activations/{activation}/assignments"))
+        .await;
+    assert_eq!(
+        active,
+        json!([{ "resident_id": "5001", "shelter_id": shelter, "status": "arrived" }]),
+        "one person, arrived"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_plans_a_district_overrides_a_full_shelter_and_the_operator_records_a_transfer() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite");
+    let admin = app.user("admin1", Role::Admin).await;
+    let small = app.shelter("さくら苑", 1).await;
+    let plaza = app.shelter("大倉山地域ケアプラザ", 2).await;
+    app.operator("operator1", plaza).await;
+    let csv = "宛名番号,氏名,フリガナ,生年月日,性別,住所,電話番号,地区,要介護度,障害,情報提供同意\r\n\
+        6001,大倉 一子,オオクラ イチコ,昭和10年1月1日,女,横浜市港北区大倉山1-1,045-000-3001,大倉山,要介護1,,有\r\n\
+        6002,大倉 二郎,オオクラ ジロウ,昭和11年2月2日,男,横浜市港北区大倉山2-2,045-000-3002,大倉山,要介護2,,有\r\n\
+        6003,大倉 三子,オオクラ ミツコ,昭和12年3月3日,女,横浜市港北区大倉山3-3,045-000-3003,大倉山,要支援1,,有\r\n\
+        6004,綱島 四郎,ツナシマ シロウ,昭和13年4月4日,男,横浜市港北区綱島東4-4,045-000-3004,綱島,要介護4,,有\r\n";
+    let (status, report) = admin
+        .post_bytes("/api/register/imports", csv.as_bytes().to_vec())
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{report}");
+    let activation = admin.open_activation("一括割当訓練", "drill").await;
+    for shelter in [small, plaza] {
+        let (status, opened) = admin
+            .post(
+                &format!("/api/activations/{activation}/shelters/{shelter}/open"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{opened}");
+    }
+
+    let profile = tempfile::tempdir().unwrap();
+    let page = browser(&driver, profile.path()).await;
+    let result = async {
+        log_in(&page, &app, "admin1").await?;
+        page.find(Locator::Css("#tab-shelters"))
+            .await?
+            .click()
+            .await?;
+
+        // 大倉山 as a plan: three people, three places; nothing is written before 確定.
+        patiently(&page)
+            .for_element(Locator::Css("#plan-district option[value='大倉山']"))
+            .await?
+            .click()
+            .await?;
+        page.find(Locator::Css("#plan-preview"))
+            .await?
+            .click()
+            .await?;
+        patiently(&page)
+            .for_element(Locator::Css("#plan-result:not([hidden]) #plan-confirm"))
+            .await?;
+        let rows = page.find_all(Locator::Css("#plan-body tr.plan-row")).await?;
+        assert_eq!(rows.len(), 3, "everyone in 大倉山 is placed in the plan");
+        let (_, active) = admin
+            .get(&format!("/api/activations/{activation}/assignments"))
+            .await;
+        assert_eq!(active, json!([]), "a plan assigns nobody");
+        screenshots(&page, "shelters-plan").await?;
+        page.find(Locator::Css("#plan-confirm"))
+            .await?
+            .click()
+            .await?;
+        let done = patiently(&page)
+            .for_element(Locator::Css("#plan-done:not([hidden])"))
+            .await?
+            .text()
+            .await?;
+        assert!(done.contains('3'), "three confirmed: {done}");
+
+        // Both shelters are full now: the admin places 6004 in さくら苑 anyway, with a reason.
+        patiently(&page)
+            .for_element(Locator::Css(&format!(
+                "li.shelter-card[data-shelter-id='{small}'][data-free='0']"
+            )))
+            .await?;
+        page.find(Locator::Css("#assign-district option[value='綱島']"))
+            .await?
+            .click()
+            .await?;
+        page.find(Locator::Css("#assign-search"))
+            .await?
+            .click()
+            .await?;
+        patiently(&page)
+            .for_element(Locator::Css(
+                "li.candidate[data-resident-id='6004'] button.pick-btn",
+            ))
+            .await?
+            .click()
+            .await?;
+        patiently(&page)
+            .for_element(Locator::Css(&format!(
+                "li.suggestion[data-shelter-id='{small}'][data-available='false'] button.assign-btn:not([disabled])"
+            )))
+            .await?
+            .click()
+            .await?;
+        patiently(&page)
+            .for_element(Locator::Css(
+                "#assign-override:not([hidden]) #assign-override-reason",
+            ))
+            .await?
+            .send_keys("家族の付き添いがあり、さくら苑が受入可と回答")
+            .await?;
+        screenshots(&page, "shelters-override").await?;
+        page.find(Locator::Css("#assign-override-yes"))
+            .await?
+            .click()
+            .await?;
+        patiently(&page)
+            .for_element(Locator::Css("#assign-done:not([hidden])"))
+            .await?;
+        let over = patiently(&page)
+            .for_element(Locator::Css(&format!(
+                "li.shelter-card.is-over[data-shelter-id='{small}'] .num-over"
+            )))
+            .await?
+            .prop("textContent")
+            .await?;
+        // The board panel is behind another tab here: read the text, shown or not.
+        assert_eq!(
+            over.as_deref().map(str::trim),
+            Some("超過 1"),
+            "the board says the shelter is over"
+        );
+
+        // The operator of the plaza records that one of their two went to hospital.
+        page.find(Locator::Css("#logout")).await?.click().await?;
+        log_in(&page, &app, "operator1").await?;
+        let row = patiently(&page)
+            .for_element(Locator::Css("#arrivals-list li.arrival[data-status='assigned']"))
+            .await?;
+        let resident = row.attr("data-resident-id").await?.expect("a resident id");
+        let rows = page.find_all(Locator::Css("#arrivals-list li.arrival")).await?;
+        assert_eq!(rows.len(), 2, "the plaza's two people are listed");
+        let row = format!("li.arrival[data-resident-id='{resident}']");
+        page.find(Locator::Css(&format!(
+            "{row} button.arrival-btn[data-status='transferred']"
+        )))
+        .await?
+        .click()
+        .await?;
+        patiently(&page)
+            .for_element(Locator::Css(&format!(
+                "{row} .transfer-box:not([hidden]) button.destination-btn[data-destination='hospital']"
+            )))
+            .await?
+            .click()
+            .await?;
+        page.find(Locator::Css(&format!("{row} .arrival-note")))
+            .await?
+            .send_keys("発熱のため救急搬送")
+            .await?;
+        screenshots(&page, "shelters-transfer").await?;
+        page.find(Locator::Css(&format!(
+            "{row} button[data-action='transfer-yes']"
+        )))
+        .await?
+        .click()
+        .await?;
+        let update = patiently(&page)
+            .for_element(Locator::Css(&format!(
+                "{row}[data-status='transferred']:not(.is-pending) .arrival-updates li"
+            )))
+            .await?
+            .text()
+            .await?;
+        assert!(
+            update.contains("病院") && update.contains("発熱のため救急搬送"),
+            "the record says where and why: {update}"
+        );
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = page.close().await;
+    result.expect("browser steps");
+
+    let (_, history) = admin
+        .get(&format!(
+            "/api/activations/{activation}/assignments?resident_id=6004"
+        ))
+        .await;
+    assert_eq!(history[0]["shelter_id"], small, "{history}");
+    assert_eq!(
+        history[0]["override_reason"], "家族の付き添いがあり、さくら苑が受入可と回答",
+        "{history}"
+    );
 }
