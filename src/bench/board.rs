@@ -23,7 +23,7 @@ use serde_json::json;
 use tokio::time::Instant;
 
 use super::http;
-use super::servers::{Kind, Server, machine_cpu_time, own_cpu_time};
+use super::servers::{BenchDatabase, Kind, Server, machine_cpu_time, own_cpu_time};
 use super::terminals::{Plan, Terminals, announcement_text};
 
 /// The targets of issue 2, for saigai-vc.
@@ -66,6 +66,14 @@ pub struct BoardArgs {
     /// Seconds to wait after the last post for the last events to arrive.
     #[arg(long, default_value_t = 30)]
     drain_seconds: u64,
+    /// Measure saigai-vc on PostgreSQL instead (a fresh database per run on the server of
+    /// this URL): one instance, then `--instances` on one database with the terminals spread
+    /// over them and the posts going through each in turn.
+    #[arg(long)]
+    postgres: Option<String>,
+    /// Instances to compare with one, with --postgres.
+    #[arg(long, default_value_t = 2)]
+    instances: usize,
 }
 
 pub async fn run(args: BoardArgs) -> anyhow::Result<()> {
@@ -92,8 +100,11 @@ pub async fn run(args: BoardArgs) -> anyhow::Result<()> {
     );
     println!("machine: {}", machine());
 
-    let mut kinds = vec![Kind::SaigaiVc];
-    if !args.skip_node {
+    let mut kinds = match &args.postgres {
+        Some(_) => vec![Kind::Cluster(1), Kind::Cluster(args.instances.max(2))],
+        None => vec![Kind::SaigaiVc],
+    };
+    if !args.skip_node && args.postgres.is_none() {
         kinds.push(Kind::Node);
     }
     let mut summaries = Vec::new();
@@ -120,7 +131,11 @@ pub async fn run(args: BoardArgs) -> anyhow::Result<()> {
         }
         summaries.push(Summary::of(kind, &runs));
     }
-    print_table(&args, &summaries);
+    if args.postgres.is_some() {
+        print_cluster_table(&args, &summaries);
+    } else {
+        print_table(&args, &summaries);
+    }
     Ok(())
 }
 
@@ -234,38 +249,70 @@ async fn measure(
     binary: &Path,
     node_ref: &Path,
 ) -> anyhow::Result<Figures> {
-    let server = match kind {
-        Kind::SaigaiVc => Server::start_saigai(binary).await?,
-        Kind::Node => Server::start_node(node_ref).await?,
+    let database = match (kind, &args.postgres) {
+        (Kind::Cluster(_), Some(url)) => Some(BenchDatabase::create(url).await?),
+        _ => None,
+    };
+    let servers = match kind {
+        Kind::SaigaiVc => Server::start_saigai(binary, None, 1).await?,
+        Kind::Cluster(n) => {
+            let url = database.as_ref().map(|d| d.url.as_str());
+            Server::start_saigai(binary, url, n).await?
+        }
+        Kind::Node => vec![Server::start_node(node_ref).await?],
     };
     tokio::time::sleep(SETTLE).await;
-    let rss_before = server.rss()?;
+    let rss = |servers: &[Server]| -> anyhow::Result<u64> {
+        servers.iter().map(Server::rss).sum::<anyhow::Result<u64>>()
+    };
+    let cpu = |servers: &[Server]| -> anyhow::Result<Duration> {
+        servers
+            .iter()
+            .map(Server::cpu_time)
+            .sum::<anyhow::Result<Duration>>()
+    };
+    let rss_before = rss(&servers)?;
 
-    let plan = Arc::new(Plan {
-        address: server.address,
-        path: server.board_path.clone(),
-        token: server.token.clone(),
-        events: args.events,
-    });
+    // The terminals spread evenly over the instances.
     let started = Instant::now();
-    let terminals = Terminals::spawn(plan, args.terminals, args.connect_concurrency);
-    let (connected, failed) = terminals.wait_connected().await;
-    let connect_time = started.elapsed();
-    if let Some(error) = terminals.first_error() {
-        eprintln!("    {failed} terminal(s) failed to connect; the first: {error}");
+    let groups: Vec<Terminals> = servers
+        .iter()
+        .enumerate()
+        .map(|(i, server)| {
+            let plan = Arc::new(Plan {
+                address: server.address,
+                path: server.board_path.clone(),
+                token: server.token.clone(),
+                events: args.events,
+            });
+            let share =
+                args.terminals / servers.len() + usize::from(i < args.terminals % servers.len());
+            Terminals::spawn(plan, share, args.connect_concurrency)
+        })
+        .collect();
+    let (mut connected, mut failed) = (0, 0);
+    for group in &groups {
+        let (c, f) = group.wait_connected().await;
+        connected += c;
+        failed += f;
+        if let Some(error) = group.first_error() {
+            eprintln!("    {f} terminal(s) failed to connect; the first: {error}");
+        }
     }
+    let connect_time = started.elapsed();
     tokio::time::sleep(SETTLE).await;
-    let rss_idle = server.rss()?;
+    let rss_idle = rss(&servers)?;
 
-    let (server_cpu, bench_cpu) = (server.cpu_time()?, own_cpu_time()?);
+    let (server_cpu, bench_cpu) = (cpu(&servers)?, own_cpu_time()?);
     let machine_cpu = machine_cpu_time()?;
     let busy_from = Instant::now();
-    let posting = post_announcements(&server, args).await?;
-    terminals
-        .wait_complete(Instant::now() + Duration::from_secs(args.drain_seconds))
-        .await;
+    let posting = post_announcements(&servers, args).await?;
+    let deadline = Instant::now() + Duration::from_secs(args.drain_seconds);
+    for group in &groups {
+        group.wait_complete(deadline).await;
+    }
     let busy = busy_from.elapsed();
-    let server_cpu = server.cpu_time()?.saturating_sub(server_cpu);
+    let server_cpu = cpu(&servers)?.saturating_sub(server_cpu);
     let bench_cpu = own_cpu_time()?.saturating_sub(bench_cpu);
     let machine_now = machine_cpu_time()?;
     let kernel_net_cpu = machine_now
@@ -275,8 +322,17 @@ async fn measure(
         .processes
         .saturating_sub(machine_cpu.processes)
         .saturating_sub(server_cpu + bench_cpu);
-    let tallies = terminals.close().await;
-    let server_log = server.stop().await;
+    let mut tallies = Vec::new();
+    for group in groups {
+        tallies.extend(group.close().await);
+    }
+    let mut server_log = String::new();
+    for server in servers {
+        server_log.push_str(&server.stop().await);
+    }
+    if let Some(database) = database {
+        database.drop_now().await?;
+    }
 
     let mut histogram = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3)?;
     let mut figures = Figures {
@@ -335,7 +391,7 @@ struct Posting {
 /// for earlier answers: the load is what was planned, whether or not the server keeps up
 /// (waiting for each answer would slow the posts down to the server's pace and hide any
 /// backlog). A post that fails ends the run: its event would count as lost.
-async fn post_announcements(server: &Server, args: &BoardArgs) -> anyhow::Result<Posting> {
+async fn post_announcements(servers: &[Server], args: &BoardArgs) -> anyhow::Result<Posting> {
     let mut pace = tokio::time::interval(Duration::from_millis(args.interval_ms.max(1)));
     // If the bench itself is late for a tick, the next post waits its full interval rather
     // than going out in a burst: the rate never exceeds the planned one.
@@ -345,6 +401,8 @@ async fn post_announcements(server: &Server, args: &BoardArgs) -> anyhow::Result
     for index in 0..args.events {
         let planned = pace.tick().await;
         first.get_or_insert(planned);
+        // Through each instance in turn: writers on every instance, as in a real deployment.
+        let server = &servers[index % servers.len()];
         let (address, path, token) = (
             server.address,
             server.post_path.clone(),
@@ -418,6 +476,7 @@ fn print_table(args: &BoardArgs, summaries: &[Summary]) {
         args.terminals, args.events, args.interval_ms, ours.runs
     );
     let columns = [Kind::SaigaiVc.label(), Kind::Node.label()];
+    let columns = [columns[0].as_str(), columns[1].as_str()];
     println!(
         "{:<32}{:>12}{:>12}   {:<12}result",
         "", columns[0], columns[1], "target"
@@ -480,6 +539,46 @@ fn print_table(args: &BoardArgs, summaries: &[Summary]) {
             );
         }
         _ => println!("p99 saigai-vc / node ws: not measured (--skip-node)"),
+    }
+}
+
+/// One instance on PostgreSQL next to several on the same database: what spreading the
+/// terminals costs in latency from commit to receipt.
+fn print_cluster_table(args: &BoardArgs, summaries: &[Summary]) {
+    let [one, many] = summaries else {
+        return;
+    };
+    println!();
+    println!(
+        "board fan-out on PostgreSQL: {} terminals, {} events every {} ms; median of {} run(s), lost summed",
+        args.terminals, args.events, args.interval_ms, one.runs
+    );
+    println!(
+        "{:<32}{:>12}{:>12}",
+        "",
+        one.kind.label(),
+        many.kind.label()
+    );
+    let row = |label: &str, f: &dyn Fn(&Summary) -> String| {
+        println!("{label:<32}{:>12}{:>12}", f(one), f(many));
+    };
+    row("terminals connected", &|s| {
+        format!("{}/{}", s.connected, s.terminals)
+    });
+    row("p50 latency (ms)", &|s| format!("{:.1}", s.p50_ms));
+    row("p99 latency (ms)", &|s| format!("{:.1}", s.p99_ms));
+    row("max latency (ms)", &|s| format!("{:.1}", s.max_ms));
+    row("messages lost", &|s| format!("{}", s.lost));
+    row("  of messages expected", &|s| format!("{}", s.expected));
+    row("memory per idle terminal (KiB)", &|s| {
+        format!("{:.2}", s.kib_per_terminal)
+    });
+    if one.p99_ms > 0.0 {
+        println!(
+            "{:<32}{:>24.2}",
+            "p99 several / one instance",
+            many.p99_ms / one.p99_ms
+        );
     }
 }
 

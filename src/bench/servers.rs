@@ -28,16 +28,61 @@ const START_PATIENCE: Duration = Duration::from_secs(30);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
+    /// One saigai-vc on SQLite.
     SaigaiVc,
     Node,
+    /// This many saigai-vc instances on one PostgreSQL database, terminals spread over them.
+    Cluster(usize),
 }
 
 impl Kind {
-    pub fn label(self) -> &'static str {
+    pub fn label(self) -> String {
         match self {
-            Kind::SaigaiVc => "saigai-vc",
-            Kind::Node => "node ws",
+            Kind::SaigaiVc => "saigai-vc".into(),
+            Kind::Node => "node ws".into(),
+            Kind::Cluster(1) => "pg 1 inst".into(),
+            Kind::Cluster(n) => format!("pg {n} inst"),
         }
+    }
+}
+
+/// A fresh PostgreSQL database for one run, on the server of an admin URL; dropped with
+/// [`BenchDatabase::drop_now`].
+pub struct BenchDatabase {
+    admin_url: String,
+    name: String,
+    pub url: String,
+}
+
+impl BenchDatabase {
+    pub async fn create(admin_url: &str) -> anyhow::Result<BenchDatabase> {
+        let name = format!("saigai_bench_{:016x}", rand::random::<u64>());
+        let pool = sqlx::PgPool::connect(admin_url)
+            .await
+            .with_context(|| "cannot connect to --postgres".to_string())?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .execute(&pool)
+            .await?;
+        pool.close().await;
+        let mut url = url::Url::parse(admin_url).context("--postgres is not a URL")?;
+        url.set_path(&name);
+        Ok(BenchDatabase {
+            admin_url: admin_url.to_string(),
+            name,
+            url: url.to_string(),
+        })
+    }
+
+    pub async fn drop_now(self) -> anyhow::Result<()> {
+        let pool = sqlx::PgPool::connect(&self.admin_url).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+            self.name
+        )))
+        .execute(&pool)
+        .await?;
+        pool.close().await;
+        Ok(())
     }
 }
 
@@ -55,11 +100,21 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `binary serve` on a fresh database, with a user of its own and one open drill
-    /// activation for the terminals to watch.
-    pub async fn start_saigai(binary: &Path) -> anyhow::Result<Server> {
-        let dir = TempDir::new()?;
-        let database = format!("sqlite://{}", dir.path.join("bench.db").display());
+    /// Starts `binary serve` on a fresh SQLite database (`postgres: None`) or on the given
+    /// fresh PostgreSQL database, `instances` times on one database, with a user of its own and
+    /// one open drill activation for the terminals to watch.
+    pub async fn start_saigai(
+        binary: &Path,
+        postgres: Option<&str>,
+        instances: usize,
+    ) -> anyhow::Result<Vec<Server>> {
+        let mut dirs = (0..instances.max(1))
+            .map(|_| TempDir::new())
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let database = match postgres {
+            Some(url) => url.to_string(),
+            None => format!("sqlite://{}", dirs[0].path.join("bench.db").display()),
+        };
         // The user is made by the CLI, as an operator would: deterministic, and it leaves the
         // first-start admin password out of the picture.
         let mut add = Command::new(binary)
@@ -77,26 +132,31 @@ impl Server {
         let status = add.wait().await?;
         ensure!(status.success(), "`saigai-vc user add` failed: {status}");
 
-        let address = free_port()?;
-        let log = std::fs::File::create(dir.path.join("server.log"))?;
-        let child = Command::new(binary)
-            .args([
-                "serve",
-                "--listen",
-                &address.to_string(),
-                "--database",
-                &database,
-            ])
-            .env("SAIGAI_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .kill_on_drop(true)
-            .spawn()
-            .with_context(|| format!("cannot run {} serve", binary.display()))?;
-        let mut server = Server::new(child, address, dir)?;
-        server.wait_ready().await?;
+        let mut servers = Vec::new();
+        for dir in dirs.drain(..) {
+            let address = free_port()?;
+            let log = std::fs::File::create(dir.path.join("server.log"))?;
+            let child = Command::new(binary)
+                .args([
+                    "serve",
+                    "--listen",
+                    &address.to_string(),
+                    "--database",
+                    &database,
+                ])
+                .env("SAIGAI_LOG", "warn")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(log)
+                .kill_on_drop(true)
+                .spawn()
+                .with_context(|| format!("cannot run {} serve", binary.display()))?;
+            let mut server = Server::new(child, address, dir)?;
+            server.wait_ready().await?;
+            servers.push(server);
+        }
 
+        let address = servers[0].address;
         let login = http::post_json(
             address,
             "/api/login",
@@ -130,10 +190,12 @@ impl Server {
         let id = json_field(&opened.body, "id")?
             .as_i64()
             .context("id is not a number")?;
-        server.board_path = format!("/ws/board?activation={id}");
-        server.post_path = format!("/api/activations/{id}/announcements");
-        server.token = Some(token);
-        Ok(server)
+        for server in &mut servers {
+            server.board_path = format!("/ws/board?activation={id}");
+            server.post_path = format!("/api/activations/{id}/announcements");
+            server.token = Some(token.clone());
+        }
+        Ok(servers)
     }
 
     /// Starts the Node reference from `dir` (installing its one package first if needed).
