@@ -5,7 +5,8 @@
 //! `auth` (users, roles, sessions), `activations` (drills and real events, announcements),
 //! `events` (the event log and its fan-out), `board` (the live board over websockets),
 //! `register` (the support-needed register and safety confirmation), `shelters` (welfare
-//! shelters, assignments and the operator's screen), `audit` (who read what).
+//! shelters, assignments and the operator's screen), `dispatch` (the volunteer centre: check-in,
+//! needs, teams, equipment, the matching board), `audit` (who read what).
 //! `store` is the storage boundary over SQLite and PostgreSQL; `web` embeds the page.
 
 pub mod activations;
@@ -15,6 +16,7 @@ pub mod auth;
 pub mod bench;
 pub mod board;
 pub mod demo;
+pub mod dispatch;
 pub mod error;
 pub mod events;
 pub mod extract;

@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 use crate::activations::{Activation, Announcement};
+use crate::dispatch::board::{DispatchBoard, board_in as dispatch_board_in};
 use crate::error::{AppError, Result};
 use crate::register::safety::{DistrictCounts, counts_in};
 use crate::shelters::openings::{ShelterState, states_in};
@@ -25,6 +26,8 @@ pub struct Board {
     pub safety: Vec<DistrictCounts>,
     /// Every welfare shelter: open or closed, capacity, assigned, arrived. Numbers only.
     pub shelters: Vec<ShelterState>,
+    /// The matching board: open needs, active teams, today's volunteers, equipment.
+    pub dispatch: DispatchBoard,
 }
 
 #[derive(Serialize)]
@@ -75,7 +78,8 @@ pub async fn read_board(store: &Store, activation_id: i64) -> Result<Board> {
             .await?;
         let safety = counts_in!(tx, activation_id);
         let shelters = states_in!(tx, activation_id, None::<i64>);
-        Board { activation, announcements, counts: Counts { announcements: announcement_count }, safety, shelters }
+        let dispatch = dispatch_board_in!(tx, activation_id);
+        Board { activation, announcements, counts: Counts { announcements: announcement_count }, safety, shelters, dispatch }
     });
     Ok(board)
 }

@@ -34,6 +34,7 @@ mod auth;
 mod board;
 mod browser;
 mod cli;
+mod dispatch;
 mod instances;
 mod register;
 mod shelters;

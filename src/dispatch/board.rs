@@ -1,0 +1,200 @@
+//! The matching board (マッチングボード): the volunteer centre's section of the live board.
+//! Needs by status and priority, teams out with their times, volunteers checked in, waiting
+//! and out, equipment in stock. Districts, categories, numbers and times only: a requester's
+//! name, address and phone, and a volunteer's name, stay in the API.
+
+use serde::Serialize;
+
+use crate::store::Timestamp;
+
+/// Today's volunteers by where they are.
+#[derive(Clone, Debug, Default, Serialize, sqlx::FromRow, PartialEq)]
+pub struct VolunteerCounts {
+    /// The day counted (in Japan), YYYY-MM-DD.
+    #[sqlx(skip)]
+    pub day: String,
+    pub checked_in: i64,
+    /// Checked in, in no team yet, not gone home.
+    pub waiting: i64,
+    /// In a team that has not left yet (orientation, equipment).
+    pub in_team: i64,
+    /// In a team out at a site.
+    pub out: i64,
+    /// Back at the centre, their team's report not yet made.
+    pub returned: i64,
+    /// Gone home.
+    pub left: i64,
+}
+
+/// `$1` activation, `$2` day.
+pub const VOLUNTEER_COUNTS_SQL: &str = "SELECT COUNT(*) AS checked_in, \
+     COALESCE(SUM(CASE WHEN c.left_at IS NULL AND t.status IS NULL THEN 1 ELSE 0 END), 0) AS waiting, \
+     COALESCE(SUM(CASE WHEN t.status = 'formed' THEN 1 ELSE 0 END), 0) AS in_team, \
+     COALESCE(SUM(CASE WHEN t.status = 'dispatched' THEN 1 ELSE 0 END), 0) AS out, \
+     COALESCE(SUM(CASE WHEN t.status = 'returned' THEN 1 ELSE 0 END), 0) AS returned, \
+     COALESCE(SUM(CASE WHEN c.left_at IS NOT NULL AND t.status IS NULL THEN 1 ELSE 0 END), 0) AS \"left\" \
+     FROM checkins c \
+     LEFT JOIN team_members m ON m.volunteer_id = c.volunteer_id AND m.active = TRUE \
+     LEFT JOIN teams t ON t.id = m.team_id \
+     WHERE c.activation_id = $1 AND c.day = $2";
+
+/// A need as the board shows it.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, PartialEq)]
+pub struct NeedCard {
+    pub id: i64,
+    pub district: String,
+    pub category: String,
+    pub people_needed: i64,
+    #[sqlx(skip)]
+    pub skills_needed: Vec<String>,
+    #[sqlx(rename = "skills_needed")]
+    #[serde(skip)]
+    pub skills_json: String,
+    pub priority: String,
+    pub urgent: bool,
+    pub requires_care: bool,
+    pub status: String,
+    pub received_at: Timestamp,
+}
+
+/// Open needs (everything but done and cancelled), or the need `$2` whatever its status.
+pub const NEED_CARDS_SQL: &str = "SELECT id, district, category, people_needed, skills_needed, priority, urgent, \
+     requires_care, status, received_at FROM needs \
+     WHERE activation_id = $1 AND (($2 IS NULL AND status NOT IN ('done', 'cancelled')) OR id = $2) \
+     ORDER BY urgent DESC, CASE priority WHEN 'high' THEN 0 WHEN 'normal' THEN 1 ELSE 2 END, id";
+
+/// A team as the board shows it: its name, its need's district and category, how many.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, PartialEq)]
+pub struct TeamCard {
+    pub id: i64,
+    pub name: String,
+    pub need_id: i64,
+    pub district: String,
+    pub category: String,
+    pub members: i64,
+    pub status: String,
+    pub orientation_done: bool,
+    pub formed_at: Timestamp,
+    pub dispatched_at: Option<Timestamp>,
+    /// When the team said it would be back: later than this and still out is overdue.
+    pub expected_back_at: Option<Timestamp>,
+    pub returned_at: Option<Timestamp>,
+}
+
+/// Teams not yet closed, or the team `$2` whatever its status.
+pub const TEAM_CARDS_SQL: &str = "SELECT t.id, t.name, t.need_id, n.district, n.category, \
+     (SELECT COUNT(*) FROM team_members m WHERE m.team_id = t.id) AS members, \
+     t.status, t.orientation_done, t.formed_at, t.dispatched_at, t.expected_back_at, t.returned_at \
+     FROM teams t JOIN needs n ON n.id = t.need_id \
+     WHERE t.activation_id = $1 AND (($2 IS NULL AND t.status IN ('formed', 'dispatched', 'returned')) OR t.id = $2) \
+     ORDER BY t.id";
+
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, PartialEq)]
+pub struct EquipmentStock {
+    pub id: i64,
+    pub name: String,
+    pub total: i64,
+    pub available: i64,
+}
+
+pub const EQUIPMENT_SQL: &str = "SELECT id, name, total, available FROM equipment \
+     WHERE activation_id = $1 AND ($2 IS NULL OR id = $2) ORDER BY name, id";
+
+/// The whole section, for a snapshot.
+#[derive(Clone, Debug, Serialize)]
+pub struct DispatchBoard {
+    pub volunteers: VolunteerCounts,
+    pub needs: Vec<NeedCard>,
+    pub teams: Vec<TeamCard>,
+    pub equipment: Vec<EquipmentStock>,
+}
+
+/// The data of every matching-board event: what changed, in full, so a terminal replaces its
+/// copies by id (a need done or cancelled, a team closed or disbanded, leaves the board).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct DispatchEvent {
+    pub volunteers: Option<VolunteerCounts>,
+    pub needs: Vec<NeedCard>,
+    pub teams: Vec<TeamCard>,
+    pub equipment: Vec<EquipmentStock>,
+}
+
+/// Today's volunteer counts of an activation, inside the open transaction `$tx`.
+#[macro_export]
+macro_rules! volunteer_counts_in {
+    ($tx:expr, $activation:expr) => {{
+        let day = $crate::dispatch::today().to_string();
+        let mut counts: $crate::dispatch::board::VolunteerCounts =
+            sqlx::query_as($crate::dispatch::board::VOLUNTEER_COUNTS_SQL)
+                .bind($activation)
+                .bind(&day)
+                .fetch_one(&mut *$tx)
+                .await?;
+        counts.day = day;
+        counts
+    }};
+}
+
+/// Need cards (open ones, or the one id given) inside `$tx`.
+#[macro_export]
+macro_rules! need_cards_in {
+    ($tx:expr, $activation:expr, $only:expr) => {{
+        let rows: Vec<$crate::dispatch::board::NeedCard> =
+            sqlx::query_as($crate::dispatch::board::NEED_CARDS_SQL)
+                .bind($activation)
+                .bind(Option::<i64>::from($only))
+                .fetch_all(&mut *$tx)
+                .await?;
+        rows.into_iter()
+            .map(|mut n| {
+                n.skills_needed = $crate::dispatch::parse_codes(&n.skills_json);
+                n
+            })
+            .collect::<Vec<_>>()
+    }};
+}
+
+/// Team cards (active ones, or the one id given) inside `$tx`.
+#[macro_export]
+macro_rules! team_cards_in {
+    ($tx:expr, $activation:expr, $only:expr) => {{
+        let rows: Vec<$crate::dispatch::board::TeamCard> =
+            sqlx::query_as($crate::dispatch::board::TEAM_CARDS_SQL)
+                .bind($activation)
+                .bind(Option::<i64>::from($only))
+                .fetch_all(&mut *$tx)
+                .await?;
+        rows
+    }};
+}
+
+/// Equipment stock (all, or the one id given) inside `$tx`.
+#[macro_export]
+macro_rules! equipment_in {
+    ($tx:expr, $activation:expr, $only:expr) => {{
+        let rows: Vec<$crate::dispatch::board::EquipmentStock> =
+            sqlx::query_as($crate::dispatch::board::EQUIPMENT_SQL)
+                .bind($activation)
+                .bind(Option::<i64>::from($only))
+                .fetch_all(&mut *$tx)
+                .await?;
+        rows
+    }};
+}
+
+/// The whole section inside `$tx`, for the board's snapshot.
+#[macro_export]
+macro_rules! dispatch_board_in {
+    ($tx:expr, $activation:expr) => {{
+        $crate::dispatch::board::DispatchBoard {
+            volunteers: $crate::volunteer_counts_in!($tx, $activation),
+            needs: $crate::need_cards_in!($tx, $activation, None::<i64>),
+            teams: $crate::team_cards_in!($tx, $activation, None::<i64>),
+            equipment: $crate::equipment_in!($tx, $activation, None::<i64>),
+        }
+    }};
+}
+
+pub use crate::{
+    dispatch_board_in as board_in, equipment_in, need_cards_in, team_cards_in, volunteer_counts_in,
+};
