@@ -7,17 +7,21 @@
 //!
 //! - `board`: the live board's fan-out, against a minimal Node `ws` server as the reference.
 //! - `register`: importing a generated register, against the `sqlite3` shell's `.import`.
+//! - `dispatch`: dispatch status updates per second on SQLite, against the `sqlite3` shell's
+//!   single-row commits (the disk's fsync bound).
 //! - `servers`: starting and stopping the servers under test, and reading their memory.
 //! - `terminals`: the websocket terminals that receive and time the events.
 //! - `http`: the few plain HTTP requests the bench makes (login, posting).
 
 mod board;
+mod dispatch;
 mod http;
 mod register;
 mod servers;
 mod terminals;
 
 pub use board::BoardArgs;
+pub use dispatch::DispatchArgs;
 pub use register::RegisterArgs;
 
 #[derive(clap::Subcommand)]
@@ -26,11 +30,14 @@ pub enum BenchCommand {
     Board(BoardArgs),
     /// Register import: a generated register of N people, against `sqlite3 .import`.
     Register(RegisterArgs),
+    /// Dispatch status updates from many coordinators, against sqlite3's single-row commits.
+    Dispatch(DispatchArgs),
 }
 
 pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Board(args) => board::run(args).await,
         BenchCommand::Register(args) => register::run(args).await,
+        BenchCommand::Dispatch(args) => dispatch::run(args).await,
     }
 }

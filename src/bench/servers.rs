@@ -96,6 +96,8 @@ pub struct Server {
     /// Where announcements are posted.
     pub post_path: String,
     pub token: Option<String>,
+    /// The open drill activation made for the run (saigai-vc only).
+    pub activation_id: i64,
     dir: TempDir,
 }
 
@@ -194,6 +196,7 @@ impl Server {
             server.board_path = format!("/ws/board?activation={id}");
             server.post_path = format!("/api/activations/{id}/announcements");
             server.token = Some(token.clone());
+            server.activation_id = id;
         }
         Ok(servers)
     }
@@ -252,6 +255,7 @@ impl Server {
             board_path: String::new(),
             post_path: String::new(),
             token: None,
+            activation_id: 0,
             dir,
         })
     }
@@ -279,6 +283,11 @@ impl Server {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// Where the server keeps its files (its SQLite database, its log): the disk measured.
+    pub fn dir(&self) -> &Path {
+        &self.dir.path
     }
 
     /// The server's resident memory (VmRSS), in bytes.

@@ -105,26 +105,31 @@ macro_rules! on_pool {
 }
 
 /// Runs `$body` inside one write transaction bound to `$tx`, committing when the body
-/// finishes and rolling back if it returns early with `?`.
+/// finishes and rolling back if it returns early with `?` or `return Err(..)` (the body runs
+/// in an async block: `return` leaves the body, and its error is then returned).
 ///
-/// SQLite: writers first queue on an in-process gate (so they wait in tokio, not in
-/// SQLite's sleeping busy handler), then `BEGIN IMMEDIATE` takes the write lock up front, so
-/// a transaction that reads before it writes cannot fail half-way with SQLITE_BUSY.
-/// PostgreSQL: an ordinary transaction; row locks serialise what must be serialised.
+/// SQLite: writers queue on an in-process gate (so they wait in tokio, not in SQLite's
+/// sleeping busy handler), and writes that queue up share one transaction and one disk flush
+/// (group commit; see `sqlite::Group`), each in a savepoint of its own. The macro returns only
+/// after that COMMIT, so the write is on disk when it returns. PostgreSQL: an ordinary
+/// transaction; row locks serialise what must be serialised.
 #[macro_export]
 macro_rules! write_tx {
     ($store:expr, $tx:ident => $body:expr) => {
         match $store {
             $crate::store::Store::Sqlite(s) => {
-                let _writer = s.writer.lock().await;
-                let mut $tx = s.pool.begin_with("BEGIN IMMEDIATE").await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
+                let mut turn = s.enter().await?;
+                let result = {
+                    let $tx = turn.conn();
+                    async { Ok::<_, $crate::error::AppError>($body) }.await
+                };
+                turn.finish(result.is_ok()).await?;
+                result?
             }
             $crate::store::Store::Postgres(s) => {
                 let mut $tx = s.pool.begin().await?;
-                let out = $body;
+                let result = async { Ok::<_, $crate::error::AppError>($body) }.await;
+                let out = result?;
                 $tx.commit().await?;
                 out
             }

@@ -6,20 +6,218 @@
 //! writes on power loss: WAL journal, `synchronous=FULL`, foreign keys on, a busy timeout.
 
 use std::str::FromStr;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
+use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    Sqlite, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool,
+    SqlitePoolOptions, SqliteSynchronous,
 };
+use tokio::sync::{OwnedMutexGuard, watch};
+
+use crate::error::AppError;
+
+/// A group commits once it has this many writes, even with more waiting...
+const GROUP_MAX_WRITES: usize = 128;
+/// ...or once its first write is this old: the first writer's answer waits no longer.
+const GROUP_MAX_AGE: Duration = Duration::from_millis(20);
 
 #[derive(Debug)]
 pub struct SqliteStore {
     pub pool: SqlitePool,
-    /// Serialises writers inside this process. SQLite allows one writer at a time anyway;
-    /// queueing here is fair and costs no polling, where SQLite's busy handler sleeps and
-    /// retries. Held only for the length of one write transaction.
-    pub writer: tokio::sync::Mutex<()>,
+    /// The writer's turn. SQLite allows one writer at a time; queueing here is fair and costs
+    /// no polling, where SQLite's busy handler sleeps and retries.
+    writer: Arc<tokio::sync::Mutex<Group>>,
+    /// Writers waiting for their turn: while there are some, the open group stays open for
+    /// them (see [`WriterTurn::finish`]).
+    waiting: Arc<AtomicUsize>,
+}
+
+/// Group commit. With `synchronous=FULL` every COMMIT waits for the disk to flush, so one
+/// commit per write caps writes at the disk's flush rate however many coordinators are
+/// working. Instead, writes that queue up while one runs share a transaction: each runs in
+/// its own SAVEPOINT (a failing write rolls back to it and leaves the others alone), and the
+/// last in the queue commits for all. Nobody is answered before that COMMIT returns, so an
+/// acknowledged write is on disk exactly as before.
+#[derive(Debug, Default)]
+struct Group {
+    /// The connection holding the open group transaction, if one is open.
+    conn: Option<PoolConnection<Sqlite>>,
+    /// A write's savepoint left open by a write that was cancelled half-way.
+    dirty: bool,
+    writes: usize,
+    opened: Option<Instant>,
+    /// Tells the group's writers how its COMMIT went.
+    outcome: Option<watch::Sender<Option<Result<(), String>>>>,
+}
+
+/// One writer's turn in the current group: its connection is inside the group transaction,
+/// inside the writer's own savepoint.
+pub struct WriterTurn {
+    guard: Option<OwnedMutexGuard<Group>>,
+    store_waiting: Arc<AtomicUsize>,
+    store_writer: Arc<tokio::sync::Mutex<Group>>,
+    outcome: watch::Receiver<Option<Result<(), String>>>,
+}
+
+impl SqliteStore {
+    /// Waits for the writer's turn and opens this write's savepoint, joining the open group
+    /// or opening a new one.
+    pub async fn enter(&self) -> Result<WriterTurn, AppError> {
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        let mut guard = self.writer.clone().lock_owned().await;
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        settle(&mut guard).await;
+        if guard.conn.is_none() {
+            let mut conn = self.pool.acquire().await?;
+            sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+            guard.conn = Some(conn);
+            guard.writes = 0;
+            guard.opened = Some(Instant::now());
+            guard.outcome = Some(watch::channel(None).0);
+        }
+        let conn = guard.conn.as_mut().expect("opened above");
+        if let Err(err) = sqlx::raw_sql("SAVEPOINT write").execute(&mut **conn).await {
+            fail_group(&mut guard, &err.to_string()).await;
+            return Err(err.into());
+        }
+        guard.dirty = true;
+        guard.writes += 1;
+        let outcome = guard
+            .outcome
+            .as_ref()
+            .expect("an open group has an outcome")
+            .subscribe();
+        Ok(WriterTurn {
+            guard: Some(guard),
+            store_waiting: self.waiting.clone(),
+            store_writer: self.writer.clone(),
+            outcome,
+        })
+    }
+}
+
+/// Rolls back a savepoint a cancelled write left behind.
+async fn settle(group: &mut Group) {
+    if group.dirty
+        && let Some(conn) = group.conn.as_mut()
+    {
+        let undone = sqlx::raw_sql("ROLLBACK TO write; RELEASE write")
+            .execute(&mut **conn)
+            .await;
+        if let Err(err) = undone {
+            fail_group(group, &err.to_string()).await;
+        }
+    }
+    group.dirty = false;
+}
+
+/// Ends the group without committing: every write in it is told it failed.
+async fn fail_group(group: &mut Group, why: &str) {
+    if let Some(mut conn) = group.conn.take() {
+        let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+        // A connection whose transaction state is in doubt is not given back to the pool.
+        conn.close_on_drop();
+    }
+    if let Some(outcome) = group.outcome.take() {
+        let _ = outcome.send(Some(Err(why.to_string())));
+    }
+    group.dirty = false;
+}
+
+/// Commits the group if nobody else is waiting to join it, or it is full or old enough.
+async fn maybe_commit(group: &mut Group, waiting: usize) {
+    let due = waiting == 0
+        || group.writes >= GROUP_MAX_WRITES
+        || group.opened.is_some_and(|o| o.elapsed() >= GROUP_MAX_AGE);
+    if !due || group.conn.is_none() {
+        return;
+    }
+    let mut conn = group.conn.take().expect("checked above");
+    match sqlx::raw_sql("COMMIT").execute(&mut *conn).await {
+        Ok(_) => {
+            if let Some(outcome) = group.outcome.take() {
+                let _ = outcome.send(Some(Ok(())));
+            }
+        }
+        Err(err) => {
+            group.conn = Some(conn);
+            fail_group(group, &err.to_string()).await;
+        }
+    }
+}
+
+impl WriterTurn {
+    /// The connection to write through, inside the group transaction and this write's
+    /// savepoint.
+    pub fn conn(&mut self) -> &mut SqliteConnection {
+        self.guard
+            .as_mut()
+            .and_then(|g| g.conn.as_mut())
+            .expect("a turn holds the open group")
+    }
+
+    /// Ends this write: keeps its changes (`ok`) or rolls them back to its savepoint, commits
+    /// the group when it is this write's job, and then waits until the group is committed.
+    /// `Err` when the group could not be committed: nothing of this write was kept.
+    pub async fn finish(mut self, ok: bool) -> Result<(), AppError> {
+        let mut guard = self.guard.take().expect("finished once");
+        if let Some(conn) = guard.conn.as_mut() {
+            let end = if ok {
+                "RELEASE write"
+            } else {
+                "ROLLBACK TO write; RELEASE write"
+            };
+            if let Err(err) = sqlx::raw_sql(end).execute(&mut **conn).await {
+                fail_group(&mut guard, &err.to_string()).await;
+            }
+        }
+        guard.dirty = false;
+        maybe_commit(&mut guard, self.store_waiting.load(Ordering::SeqCst)).await;
+        drop(guard);
+        if !ok {
+            return Ok(());
+        }
+        // Answered only once the group's COMMIT returned: durable, as with a commit of its own.
+        let outcome = self
+            .outcome
+            .wait_for(Option::is_some)
+            .await
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("the write group ended unanswered")))?
+            .clone();
+        match outcome {
+            Some(Ok(())) => Ok(()),
+            Some(Err(why)) => {
+                tracing::warn!(error = %why, "group commit failed");
+                Err(AppError::Unavailable)
+            }
+            None => unreachable!("waited for Some"),
+        }
+    }
+}
+
+impl Drop for WriterTurn {
+    /// A write cancelled half-way (its task dropped) leaves its savepoint open: the next
+    /// writer rolls it back. If no writer is coming, a task does it and commits the group, so
+    /// the writes before it are not left waiting.
+    fn drop(&mut self) {
+        let Some(guard) = self.guard.take() else {
+            return;
+        };
+        drop(guard);
+        let writer = self.store_writer.clone();
+        let waiting = self.store_waiting.clone();
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            handle.spawn(async move {
+                let mut group = writer.lock_owned().await;
+                settle(&mut group).await;
+                maybe_commit(&mut group, waiting.load(Ordering::SeqCst)).await;
+            });
+        }
+    }
 }
 
 impl SqliteStore {
@@ -45,7 +243,8 @@ impl SqliteStore {
             .context("cannot open the SQLite database")?;
         let store = SqliteStore {
             pool,
-            writer: tokio::sync::Mutex::new(()),
+            writer: Arc::new(tokio::sync::Mutex::new(Group::default())),
+            waiting: Arc::new(AtomicUsize::new(0)),
         };
         store.check_settings().await?;
         Ok(store)
