@@ -65,7 +65,10 @@ impl Figures {
 }
 
 pub async fn run(args: DispatchArgs) -> anyhow::Result<()> {
-    ensure!(args.clients > 0 && args.runs > 0, "--clients and --runs must be at least 1");
+    ensure!(
+        args.clients > 0 && args.runs > 0,
+        "--clients and --runs must be at least 1"
+    );
     let files = rlimit::increase_nofile_limit(u64::MAX).context("cannot raise RLIMIT_NOFILE")?;
     ensure!(
         (args.terminals + args.clients) as u64 + 64 <= files,
@@ -117,7 +120,10 @@ pub async fn run(args: DispatchArgs) -> anyhow::Result<()> {
     let errors: u64 = runs.iter().map(|f| f.errors).sum();
     let verdict = |pass: bool| if pass { "PASS" } else { "FAIL" };
     println!();
-    println!("| figure (median of {} runs) | value | target |", runs.len());
+    println!(
+        "| figure (median of {} runs) | value | target |",
+        runs.len()
+    );
     println!("|---|---|---|");
     println!("| dispatch updates per second | {rate:.0} | |");
     println!("| sqlite3 single-row commits per second (reference) | {bound:.0} | |");
@@ -131,7 +137,10 @@ pub async fn run(args: DispatchArgs) -> anyhow::Result<()> {
         "| p99 latency | {p99:.1} ms | ≤ {TARGET_P99_MS} ms {} |",
         verdict(p99 <= TARGET_P99_MS)
     );
-    println!("| errors (all runs) | {errors} | 0 {} |", verdict(errors == 0));
+    println!(
+        "| errors (all runs) | {errors} | 0 {} |",
+        verdict(errors == 0)
+    );
     Ok(())
 }
 
@@ -163,7 +172,12 @@ async fn measure(args: &DispatchArgs, binary: &Path) -> anyhow::Result<Figures> 
                          "insurance": { "joined": true, "plan": "disaster" } }),
             )
             .await?;
-        ensure!(volunteer.status == 201, "volunteer: {} {}", volunteer.status, volunteer.body);
+        ensure!(
+            volunteer.status == 201,
+            "volunteer: {} {}",
+            volunteer.status,
+            volunteer.body
+        );
         let need = connection
             .post_json(
                 &format!("{base}/needs"),
@@ -254,7 +268,10 @@ async fn drive(mut client: Client, base: String, token: String, deadline: Instan
                 format!("{base}/teams"),
                 json!({ "need_id": client.need_id, "leader_id": client.volunteer_id, "orientation_done": true }),
             ),
-            (1, Some(t)) => (format!("{base}/teams/{t}/dispatch"), json!({ "hours_out": 1 })),
+            (1, Some(t)) => (
+                format!("{base}/teams/{t}/dispatch"),
+                json!({ "hours_out": 1 }),
+            ),
             (2, Some(t)) => (
                 format!("{base}/teams/{t}/return"),
                 json!({ "injuries": false, "all_back": true }),
@@ -266,12 +283,15 @@ async fn drive(mut client: Client, base: String, token: String, deadline: Instan
             _ => break,
         };
         let sent = Instant::now();
-        let answer = client.connection.post_json(&path, Some(&token), &body).await;
+        let answer = client
+            .connection
+            .post_json(&path, Some(&token), &body)
+            .await;
         let took = sent.elapsed();
         match answer {
             Ok(response) if (200..300).contains(&response.status) => {
                 outcome.latencies.push(took.as_micros() as u64);
-                if step % 4 == 0 {
+                if step.is_multiple_of(4) {
                     team = id_in(&response.body, "/id").ok();
                 }
                 step += 1;
@@ -285,7 +305,9 @@ async fn drive(mut client: Client, base: String, token: String, deadline: Instan
             }
             Err(error) => {
                 outcome.errors += 1;
-                outcome.first_error.get_or_insert(format!("{path}: {error:#}"));
+                outcome
+                    .first_error
+                    .get_or_insert(format!("{path}: {error:#}"));
                 break;
             }
         }
