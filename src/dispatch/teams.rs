@@ -464,9 +464,12 @@ pub async fn dispatch(
     let back = now.plus_seconds((hours * 3600.0) as i64);
     let out = write_tx!(store, tx => {
         let seq = events::next_seq!(tx, activation_id);
-        let (_, need_id) = team_state!(tx, activation_id, team_id, &["formed"], "team_not_formed",
-            "only a team that has not left yet can be sent out");
-        let team = team_in!(tx, activation_id, team_id);
+        let mut team = team_in!(tx, activation_id, team_id);
+        if team.status != "formed" {
+            return Err(AppError::conflict("team_not_formed",
+                format!("only a team that has not left yet can be sent out (the team is {})", team.status)));
+        }
+        let need_id = team.need_id;
         if team.leader_id.is_none() || !team.members.iter().any(|m| m.leader) {
             return Err(AppError::conflict("no_leader", "a team leaves only with a leader (班長)"));
         }
@@ -492,7 +495,11 @@ pub async fn dispatch(
         }
         let data = team_event_data!(tx, activation_id, team_id, need_id, false);
         let event = events::record!(tx, activation_id, seq, "team_dispatched", actor, &data);
-        (team_in!(tx, activation_id, team_id), event)
+        // What changed is known: no need to read the team again.
+        team.status = "dispatched".into();
+        team.dispatched_at = Some(now);
+        team.expected_back_at = Some(back);
+        (team, event)
     });
     Ok(out)
 }
