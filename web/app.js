@@ -28,6 +28,11 @@
  *   shelters 福祉避難所 coordinator, admin  open/close shelters, assign a person (search ->
  *                                       suggestions -> assign), a district plan (preview -> 確定)
  *   arrivals 受入者一覧 shelter_operator   their own shelter's people; arrival and the rest
+ *   desk  ボランティア受付 coordinator, admin  a returning volunteer by phone or card (one input, Enter
+ *                                       checks in), a first visit by the form, insurance, today's list
+ *   needs ニーズ受付 coordinator, admin  intake with duplicate warnings, the open needs, status by hand
+ *   matching マッチング coordinator, admin  a need -> a team from today's waiting volunteers; teams
+ *                                       through 送り出し, 帰着, 活動報告; equipment stock; the day summary
  *   import 名簿取込  admin               CSV upload -> dry-run preview -> commit
  *   A role starts on its default view (defaultView: arrivals for operators, else board).
  *   The URL hash remembers them: #activation=3&view=sweep&district=<encoded>. The activation
@@ -43,6 +48,23 @@
  *   event names that shelter (shelter_id or previous_shelter_id) or a fresh snapshot arrives.
  *   The operator's status taps are optimistic like the sweep's: the row shows the new status
  *   marked "sending" until the answer confirms it or puts the old one back with the reason.
+ *
+ * The volunteer centre (災害VC)
+ *   The board state keeps `dispatch` = {volunteers: counts, needs: [NeedCard], teams: [TeamCard],
+ *   equipment: [stock]}: districts, categories, numbers and times, never a name. Every matching-board
+ *   event (volunteer_*, need_*, team_*, equipment_changed) carries the changed items in full, so
+ *   one handler (onDispatchEvent) replaces copies by id; a need done or cancelled and a team
+ *   closed or disbanded leave the board; non-null counts replace the counts. Times out are
+ *   computed from dispatched_at / expected_back_at and re-rendered every DISPATCH_TICK_MS.
+ *   The desk, intake and matching views read people from the HTTP API only, refetched (debounced,
+ *   SWEEP_REFETCH_MS) when a matching-board event could have changed them. Status changes of a
+ *   need and a volunteer's going home are optimistic (shown "sending", confirmed or put back with
+ *   the reason); forms focus the field a 400 names, and say a 409's code in words of their own
+ *   with the server's message beside it (it names who, e.g. uninsured_members).
+ *   The desk's one input takes a phone number (9+ digits), a card code (6 of A-Z without I/O and
+ *   2-9) or a scanned QR payload SAIGAIVC:CODE (parseLookup); typing looks it up (debounced) and
+ *   Enter checks in the one found. After each person the inputs clear and focus returns to
+ *   #desk-lookup.
  *
  * The sweep list
  *   GET /api/register/persons?activation&district[&status] fills it (the server's order:
@@ -105,6 +127,73 @@
  *            with .status-badge, a.tel, button.arrival-btn[data-status], .arrival-note,
  *            .transfer-box button.destination-btn[data-destination][aria-pressed]
  *            [data-action=transfer-yes|transfer-no], .arrival-error, .arrival-updates li
+ *   tabs (centre): #tab-desk #tab-needs #tab-matching; panels #desk-view #needs-view #matching-view
+ *            (each with #PREFIX-no-activation #PREFIX-closed #PREFIX-work, PREFIX = desk|needs|matching)
+ *   board matching: #dispatch-board #dispatch-volunteers with #vc-checked-in #vc-waiting #vc-in-team
+ *            #vc-out #vc-returned #vc-left; #dispatch-needs > section.need-group[data-status][data-count]
+ *            (.need-group-count) > ul.need-cards > li.need-card[data-need-id][data-status][data-priority]
+ *            (class is-urgent, needs-care) with .need-id .need-category .urgent-badge .priority-badge
+ *            .care-badge .need-district .need-people .need-skills .need-received; #dispatch-needs-empty
+ *            #dispatch-teams > li.team-card[data-team-id][data-status] (class is-overdue) with .team-name
+ *            .team-status-badge .overdue-badge .team-need .team-members .team-elapsed .team-back;
+ *            #dispatch-teams-empty #dispatch-equipment > li.equipment-item[data-equipment-id]
+ *            [data-available][data-total] (class is-empty) #dispatch-equipment-empty
+ *   desk:    #desk-lookup-form #desk-lookup #desk-lookup-submit #desk-lookup-error #desk-lookup-status
+ *            #desk-found > li.found-volunteer[data-volunteer-id] (button.found-checkin-btn)
+ *            #desk-result[data-kind=checked_in|registered|already|left_today|insurance|insured]
+ *            [data-insured] (class has-warnings) #desk-result-title #desk-result-name #desk-result-kana
+ *            #desk-result-code #desk-result-warnings > li.warning-item #desk-result-insurance
+ *            #desk-card-link #desk-insurance-toggle #desk-insurance #desk-ins-fields #desk-insurance-error
+ *            #desk-insurance-save
+ *            insurance fields (PREFIX = vol|desk): #PREFIX-ins #PREFIX-ins-joined #PREFIX-ins-none
+ *            #PREFIX-ins-enrol #PREFIX-ins-plans #PREFIX-ins-plan-disaster #PREFIX-ins-plan-basic
+ *            #PREFIX-ins-until #PREFIX-ins-hint
+ *            new volunteer: #vol-form #vol-name #vol-kana #vol-phone #vol-age #vol-prefecture #vol-city
+ *            #vol-emergency #vol-group #vol-skills (input#vol-skill-CODE) #vol-insurance #vol-conflict
+ *            #vol-conflict-text #vol-conflict-checkin #vol-conflict-register #vol-conflict-cancel
+ *            #vol-error #vol-submit
+ *            today: #desk-today-summary #desk-today-q #desk-today-reload #desk-today-loading
+ *            #desk-today-error #desk-today-empty #desk-today > li.desk-volunteer[data-volunteer-id]
+ *            [data-state=waiting|in_team|out|returned|left] (class is-pending) with .vol-name .vol-code
+ *            .vol-state-badge .vol-ins-badge[data-insured] button.vol-insurance-btn a.vol-card-link
+ *            a.certificate-link button.checkout-btn .checkout-confirm [data-action=checkout-yes|checkout-no]
+ *            .vol-error
+ *   needs:   #need-form #need-requester #need-phone #need-address #need-district #need-district-list
+ *            #need-category #need-people #need-description #need-skills (input#need-skill-CODE)
+ *            #need-priority (input#need-priority-high|normal|low) #need-urgent #need-care #need-dups
+ *            #need-dups-text #need-dups-list > li.dup-item[data-need-id][data-reason] (button.dup-show-btn)
+ *            #need-error #need-submit #need-done
+ *            list: #needs-summary #needs-status #needs-reload #needs-loading #needs-error #needs-empty
+ *            #needs-list > li.need-row[data-need-id][data-status] (class is-pending, is-gone, is-new,
+ *            is-urgent) with .need-status-badge, button.need-status-btn[data-status], .need-cancel-btn
+ *            -> .need-cancel-confirm [data-action=cancel-yes|cancel-no], .need-note, .need-history-btn
+ *            -> .need-history ol.history-list li.history-item, .need-error
+ *   matching: #match-needs > li.match-need[data-need-id][data-status] (class is-picked) with
+ *            button.match-pick-btn[aria-pressed]; #match-needs-empty #team-builder #match-need-title
+ *            #match-need-gone #match-need-facts #team-form #team-member-q #team-count
+ *            #team-waiting-loading #team-waiting-error #team-waiting-empty #team-members >
+ *            tr.member-option[data-volunteer-id] (class is-selected, is-leader, is-uninsured) with
+ *            input.leader-radio input.member-check .skill-chip[data-skill] (class is-match) .vol-ins-badge;
+ *            #team-name #team-vehicle #team-equipment > li.equipment-option[data-equipment-id]
+ *            (input.equipment-qty) #team-equipment-empty #team-orientation #team-error #team-submit
+ *            #team-done
+ *            teams: #teams-reload #teams-error #teams-done #teams-formed #teams-dispatched #teams-returned
+ *            (each with #teams-STATUS-empty) > li.team-row[data-team-id][data-status] (class is-overdue)
+ *            with .team-status-badge .overdue-badge .team-member-list li.team-member[data-volunteer-id]
+ *            (class is-leader, is-uninsured); formed: form.team-prepare (input.team-orientation
+ *            input.team-vehicle .team-add-equipment input.equipment-qty button.team-prepare-btn),
+ *            form.team-dispatch-form (input.team-hours button.team-dispatch-btn), button.team-disband-btn
+ *            -> .team-disband-confirm [data-action=disband-yes|disband-no]; dispatched:
+ *            button.team-return-btn -> form.team-return-form (input.return-all-back input.return-injuries
+ *            textarea.return-injury-notes textarea.return-near-misses button.return-submit); returned:
+ *            button.team-report-btn -> form.team-report-form (input.report-outcome[value=done|continue]
+ *            input.report-hours textarea.report-notes .report-equipment input.equipment-qty
+ *            button.report-submit); .team-error
+ *            equipment: #equipment-rows > li.equipment-row[data-equipment-id][data-available]
+ *            (form.equipment-adjust-form input.equipment-add button.equipment-adjust-btn
+ *            .equipment-row-error) #equipment-empty #equipment-form #equipment-name #equipment-total
+ *            #equipment-submit #equipment-error
+ *            day summary: #day-summary-print #day-summary-csv
  *   import:  #import-file #import-mapping #import-encoding #import-preview #import-error #import-report
  *            #import-new #import-updated-count #import-unchanged #import-removed
  *            #import-rows #import-detected #import-invalid-count #import-updated-body
@@ -286,6 +375,144 @@
       conflict_person_removed: "この方は名簿から削除されています", conflict_activation_closed: "この活動は終了しています",
       conflict_assignment_superseded: "この方は別の避難所に割り当て直されました",
       conflict_shelter_not_open: "この避難所は開設されていません",
+      tab_desk: "ボランティア受付", tab_needs: "ニーズ受付", tab_matching: "マッチング",
+      dispatch_title: "マッチングボード",
+      vc_checked_in: "受付済", vc_waiting: "待機", vc_in_team: "班編成中", vc_out: "活動中", vc_returned: "帰着", vc_left: "帰宅",
+      dispatch_needs_title: "ニーズ", dispatch_needs_empty: "受付中のニーズはありません",
+      dispatch_teams_title: "班", dispatch_teams_empty: "活動中の班はありません",
+      dispatch_equipment_title: "資機材の在庫", dispatch_equipment_empty: "資機材が登録されていません",
+      need_status_received: "受付", need_status_surveyed: "調査済", need_status_matched: "マッチング済",
+      need_status_dispatched: "活動中", need_status_reported: "報告済", need_status_done: "完了",
+      need_status_continuing: "継続", need_status_cancelled: "取消",
+      team_status_formed: "出発前", team_status_dispatched: "活動中", team_status_returned: "帰着",
+      team_status_closed: "完了", team_status_disbanded: "解散",
+      category_mud_removal: "泥出し", category_furniture_removal: "家財搬出", category_cleaning: "清掃",
+      category_tidying: "片付け", category_supply_transport: "物資運搬", category_watching_over: "見守り",
+      category_evacuation_support: "避難支援", category_other: "その他",
+      skill_heavy_machinery: "重機", skill_nursing: "看護", skill_driving: "運転", skill_carpentry: "大工",
+      skill_childcare: "保育", skill_interpreting: "通訳", skill_first_aid: "応急手当", skill_chainsaw: "チェーンソー",
+      skill_electrical: "電気工事",
+      age_unset: "（選択なし）", age_under_18: "18歳未満", age_18_29: "18〜29歳", age_30s: "30代", age_40s: "40代",
+      age_50s: "50代", age_60s: "60代", age_70_plus: "70歳以上",
+      priority_high: "高", priority_normal: "中", priority_low: "低", priority_badge: "優先度 {p}",
+      need_urgent_badge: "危機介入", need_care_badge: "要配慮", need_people_n: "{n}人", need_skills_short: "技能：{skills}",
+      dur_m: "{m}分", dur_hm: "{h}時間{m}分",
+      team_out_for: "出発から {d}", team_due_back: "帰着予定 {at}", team_back_at: "帰着 {at}", team_formed_at: "編成 {at}",
+      team_left_at: "出発 {at}", team_orientation_done: "オリエンテーション済", team_orientation_not_done: "オリエンテーション未",
+      team_overdue: "予定超過 {d}", team_members_n: "{n}人", equipment_count: "在庫 {available}／{total}",
+      centre_no_activation: "活動を選んでください（ボランティアセンターの記録は活動ごとです）",
+      centre_closed: "この活動は終了しているため、受付・マッチングはできません",
+      required: "必須", list_reload: "一覧を更新", card_code: "カード番号",
+      desk_lookup_label: "2回目以降の方：電話番号またはカード番号",
+      desk_lookup_placeholder: "例：090-1234-5678 / K7P2QX", desk_lookup_submit: "受付",
+      desk_lookup_hint: "カードのQRコードを読み取るか、番号を入力して Enter。見つかった方をそのまま受付します。",
+      desk_lookup_bad: "電話番号（9桁以上）またはカード番号（6文字）を入力してください",
+      desk_lookup_empty: "電話番号またはカード番号を入力してください", desk_lookup_failed: "検索できませんでした",
+      desk_not_found_card: "このカード番号の方は見つかりません。番号を確かめてください",
+      desk_not_found_phone: "この電話番号の方は登録されていません。初めての方は下のフォームで登録してください",
+      desk_looking_up: "検索しています…", desk_checking_in: "受付しています…",
+      desk_found_many: "{n}人見つかりました。受付する方を選んでください",
+      desk_checkin_btn: "受付する", desk_show: "表示", desk_checkin_failed: "受付できませんでした",
+      desk_result_checked_in: "受付しました：{name}さん", desk_result_registered: "登録して受付しました：{name}さん",
+      desk_result_already: "{name}さんは本日すでに受付済みです",
+      desk_result_left_today: "{name}さんは本日「帰宅」と記録されています",
+      desk_result_insurance: "{name}さんの保険", desk_result_insured: "{name}さんの保険を記録しました",
+      desk_card_print: "カードを印刷", desk_insurance_record: "保険を記録…", desk_insurance_save: "保険を記録する",
+      desk_insurance_failed: "保険を記録できませんでした",
+      warn_uninsured: "有効なボランティア活動保険がありません。活動に送り出せません",
+      warn_starts_tomorrow: "ボランティア活動保険は明日から有効です。本日は活動に送り出せません",
+      warn_basic: "基本タイプの保険です。地震・津波・噴火による災害の活動は補償されません",
+      ins_legend: "ボランティア活動保険", ins_joined: "加入済", ins_none: "未加入", ins_enrol: "ここで加入する",
+      ins_plan: "保険の種類", ins_plan_disaster: "天災タイプ", ins_plan_basic: "基本タイプ", ins_until: "保険の期限",
+      ins_hint_enrol: "ここで加入した保険は明日から有効です。本日は活動に送り出せません",
+      ins_hint_none: "未加入の方も受付できますが、活動に送り出せません",
+      ins_text_none: "保険：未加入", ins_text_ok: "保険：{plan}（〜{until}）",
+      ins_text_not_yet: "保険：{plan}（{from}から有効・〜{until}）本日は無効",
+      ins_ok: "保険あり", ins_missing: "保険なし",
+      ins_choose: "保険の加入状況（加入済・未加入・ここで加入）を選んでください",
+      ins_plan_needed: "保険の種類（天災タイプ・基本タイプ）を選んでください",
+      ins_until_bad: "保険の期限を年月日で入力してください",
+      vol_form_title: "初めての方の登録と受付", vol_name: "氏名", vol_kana: "フリガナ", vol_phone: "電話番号",
+      vol_age: "年代", vol_prefecture: "都道府県", vol_city: "市区町村", vol_emergency: "緊急連絡先",
+      vol_emergency_placeholder: "氏名・続柄・電話番号", vol_group: "団体名（任意）", vol_skills: "特技・資格",
+      vol_submit: "登録して受付", vol_name_needed: "氏名を入力してください", vol_phone_needed: "電話番号を入力してください",
+      vol_phone_short: "電話番号は9桁以上で入力してください", vol_register_failed: "登録できませんでした",
+      vol_conflict_text: "この電話番号の方はすでに登録されています（カード番号 {code}）。同じ方なら受付してください。家族で同じ電話番号を使う場合は別の人として登録できます",
+      vol_conflict_text_plain: "この電話番号の方はすでに登録されています。同じ方なら受付してください。家族で同じ電話番号を使う場合は別の人として登録できます",
+      vol_conflict_checkin: "この方を受付する", vol_conflict_register: "別の人として登録する（同じ電話番号）",
+      desk_today_title: "本日の受付", desk_today_q: "氏名・フリガナ・カード番号で絞り込み",
+      desk_today_empty: "本日の受付はまだありません",
+      desk_today_summary: "受付 {checked_in}人／待機 {waiting}／班編成中 {in_team}／活動中 {out}／帰着 {returned}／帰宅 {left}",
+      vol_state_waiting: "待機", vol_state_in_team: "班編成中", vol_state_out: "活動中", vol_state_returned: "帰着",
+      vol_state_left: "帰宅", vol_state_absent: "本日未受付",
+      desk_row_insurance: "保険…", desk_card_short: "カード", desk_certificate: "活動証明書", desk_checkout: "帰宅…",
+      desk_checkout_confirm: "{name}さんを「帰宅」と記録します（今日はもう受付し直せません）。よろしいですか？",
+      desk_checkout_yes: "帰宅を記録する", desk_checkout_failed: "帰宅を記録できませんでした",
+      need_form_title: "ニーズを受け付ける", need_requester: "依頼者氏名", need_phone: "電話番号", need_address: "住所",
+      need_district: "地区", need_category: "種類", need_category_pick: "種類を選んでください", need_people: "必要人数",
+      need_description: "依頼内容", need_skills: "必要な技能", need_priority: "優先度",
+      need_urgent: "危機介入（命や健康に関わる）", need_care: "要配慮（高齢の一人暮らし・障害など）",
+      need_submit: "受け付ける", need_received: "受付", need_flags: "区分",
+      need_requester_needed: "依頼者の氏名を入力してください", need_address_needed: "住所を入力してください",
+      need_category_needed: "ニーズの種類を選んでください", need_people_bad: "必要人数は1〜100の整数で入力してください",
+      need_save_failed: "受け付けられませんでした",
+      need_done: "ニーズ #{id} を受け付けました。", need_done_dups: "同じ電話番号／住所の受付：{ids}",
+      need_dups_title: "同じ電話番号／住所の受付があります: {ids}", need_dup_item: "#{id}：{reason}（{status}）",
+      dup_same_phone: "同じ電話番号", dup_same_address: "同じ住所",
+      needs_list_title: "受付中のニーズ", needs_empty: "該当するニーズはありません", need_filter_open: "受付中すべて",
+      needs_summary: "{n}件（危機介入 {urgent}件）",
+      need_gone: "この条件から外れました（一覧を更新すると消えます）",
+      need_to_surveyed: "調査済にする", need_to_done: "完了にする", need_to_continuing: "継続にする", need_to_cancelled: "取消…",
+      need_note: "メモ（任意）", need_cancel_confirm: "ニーズ #{id} を取り消します。よろしいですか？", need_cancel_yes: "取り消す",
+      need_history_title: "状態の履歴", need_status_failed: "状態を変更できませんでした",
+      match_needs_title: "ニーズを選ぶ", match_need_gone: "このニーズはボードから外れました（完了・取消）",
+      match_need_title: "#{id} {category}（{district}）必要 {n}人",
+      team_members_legend: "班長と班員（本日の待機者から）", team_member_q: "氏名・技能で絞り込み",
+      team_waiting_empty: "待機中のボランティアはいません",
+      team_col_leader: "班長", team_col_member: "班員", team_col_skills: "技能", team_col_insurance: "保険",
+      team_make_leader: "{name}さんを班長にする", team_make_member: "{name}さんを班員にする",
+      team_count: "選択 {n}人／必要 {need}人", team_count_uninsured: "保険なし {n}人（このままでは送り出せません）",
+      team_name: "班名（任意）", team_name_placeholder: "空欄なら自動（例：3班）", team_vehicle: "車両",
+      team_vehicle_placeholder: "例：軽トラ1台", team_equipment_legend: "資機材", team_orientation: "オリエンテーション済",
+      team_submit: "班を編成する", team_leader_needed: "班長を選んでください", team_form_failed: "班を編成できませんでした",
+      team_formed_done: "「{name}」を編成しました。「出発前」の一覧から送り出してください",
+      equipment_in_stock: "在庫 {n}", equipment_qty: "持ち出す数",
+      equipment_qty_bad: "資機材の数は0〜1000の整数で入力してください", equipment_qty_over: "在庫・持出数より多い数です",
+      teams_title: "班", teams_formed: "出発前", teams_dispatched: "活動中", teams_returned: "帰着（活動報告待ち）",
+      teams_none: "なし", team_leader: "班長", team_returned_n: "（返却 {n}）",
+      team_prepare: "準備を記録", team_hours_out: "帰着予定まで（時間）", team_dispatch: "送り出し",
+      team_hours_out_bad: "帰着予定までの時間は0.25〜24で入力してください",
+      team_disband: "解散…", team_disband_yes: "解散する",
+      team_disband_confirm: "「{name}」を解散します。班員は待機に戻り、資機材は在庫に戻ります。よろしいですか？",
+      team_return: "帰着…", team_all_back: "全員帰着したか", team_all_back_yes: "全員帰着",
+      team_all_back_no: "未帰着者あり", team_all_back_choose: "全員が帰着したかどうかを選んでください", team_injuries: "けが・体調不良あり",
+      team_injury_notes: "けが・体調不良の内容（必須）", team_near_misses: "ヒヤリハット", team_return_submit: "帰着を記録",
+      team_injury_notes_needed: "けが・体調不良の内容を入力してください",
+      team_report: "活動報告…", team_outcome: "結果", team_outcome_done: "完了", team_outcome_continue: "継続（翌日以降も）",
+      team_hours: "活動時間（時間）", team_hours_bad: "活動時間は0〜24で入力してください", team_report_notes: "活動報告",
+      team_equipment_back: "返却された資機材", team_issued: "持出 {issued}／返却済 {returned}",
+      team_report_submit: "活動報告を記録",
+      team_check_all_back: "全員帰着", team_check_not_all_back: "未帰着者あり", team_check_injuries: "けが・体調不良あり",
+      team_check_no_injuries: "けがなし",
+      team_reported_done: "「{name}」の活動報告を記録しました", team_disbanded_done: "「{name}」を解散しました",
+      team_action_failed: "記録できませんでした",
+      equipment_name: "資機材の名前", equipment_name_placeholder: "例：スコップ", equipment_total: "数", equipment_add: "追加",
+      equipment_row_count: "在庫 {available}／全 {total}（持出中 {out}）", equipment_add_placeholder: "+5 / -1",
+      equipment_adjust_label: "増やす（減らす）数", equipment_adjust: "増減",
+      equipment_add_bad: "増減する数（0以外の整数）を入力してください", equipment_failed: "資機材を記録できませんでした",
+      equipment_name_needed: "資機材の名前を入力してください", equipment_total_bad: "数は0〜100000の整数で入力してください",
+      day_summary_title: "日報", day_summary_print: "日報を印刷", day_summary_csv: "日報CSV出力",
+      conflict_already_checked_in: "本日はすでに受付済みです", conflict_already_registered: "この電話番号の方は登録済みです",
+      conflict_in_team: "班に入っているため帰宅にできません（班の活動報告か解散が先です）",
+      conflict_not_checked_in: "本日受付していない方、または帰宅済みの方がいます",
+      conflict_volunteer_busy: "別の班に入っている方がいます", conflict_equipment_short: "資機材の在庫が足りません",
+      conflict_need_closed: "このニーズは終了しています", conflict_orientation_required: "オリエンテーションが済んでいないため送り出せません",
+      conflict_no_leader: "班長がいないため送り出せません",
+      conflict_uninsured_members: "保険が有効でない班員がいるため送り出せません",
+      conflict_return_check_required: "帰着の確認を記録してから活動報告してください",
+      conflict_status_change_refused: "この状態には手動で変更できません",
+      conflict_equipment_exists: "同じ名前の資機材があります（数の増減で調整してください）",
+      conflict_team_not_formed: "この班はすでに出発したか、終了しています", conflict_team_not_out: "この班は活動中ではありません",
     },
     en: {
       title: "Disaster Volunteer Centre Board", app_name: "Disaster VC Board",
@@ -458,6 +685,144 @@
       conflict_person_removed: "This person was removed from the register", conflict_activation_closed: "This activation is closed",
       conflict_assignment_superseded: "This person has since been assigned elsewhere",
       conflict_shelter_not_open: "The shelter is not open",
+      tab_desk: "Volunteer desk", tab_needs: "Needs intake", tab_matching: "Matching",
+      dispatch_title: "Matching board",
+      vc_checked_in: "Checked in", vc_waiting: "Waiting", vc_in_team: "In a team", vc_out: "Out", vc_returned: "Back", vc_left: "Gone home",
+      dispatch_needs_title: "Needs", dispatch_needs_empty: "No open needs",
+      dispatch_teams_title: "Teams", dispatch_teams_empty: "No active teams",
+      dispatch_equipment_title: "Equipment in stock", dispatch_equipment_empty: "No equipment registered",
+      need_status_received: "Received", need_status_surveyed: "Surveyed", need_status_matched: "Matched",
+      need_status_dispatched: "Team out", need_status_reported: "Reported", need_status_done: "Done",
+      need_status_continuing: "Continuing", need_status_cancelled: "Cancelled",
+      team_status_formed: "Not left yet", team_status_dispatched: "Out", team_status_returned: "Back",
+      team_status_closed: "Closed", team_status_disbanded: "Disbanded",
+      category_mud_removal: "Mud removal", category_furniture_removal: "Furniture removal", category_cleaning: "Cleaning",
+      category_tidying: "Tidying", category_supply_transport: "Supply transport", category_watching_over: "Watching over",
+      category_evacuation_support: "Evacuation support", category_other: "Other",
+      skill_heavy_machinery: "Heavy machinery", skill_nursing: "Nursing", skill_driving: "Driving", skill_carpentry: "Carpentry",
+      skill_childcare: "Childcare", skill_interpreting: "Interpreting", skill_first_aid: "First aid", skill_chainsaw: "Chainsaw",
+      skill_electrical: "Electrical work",
+      age_unset: "(not given)", age_under_18: "Under 18", age_18_29: "18–29", age_30s: "30s", age_40s: "40s",
+      age_50s: "50s", age_60s: "60s", age_70_plus: "70 and over",
+      priority_high: "high", priority_normal: "normal", priority_low: "low", priority_badge: "Priority {p}",
+      need_urgent_badge: "Crisis (危機介入)", need_care_badge: "Needs care", need_people_n: "{n} people", need_skills_short: "skills: {skills}",
+      dur_m: "{m} min", dur_hm: "{h} h {m} min",
+      team_out_for: "out for {d}", team_due_back: "due back {at}", team_back_at: "back {at}", team_formed_at: "formed {at}",
+      team_left_at: "left {at}", team_orientation_done: "Orientation given", team_orientation_not_done: "No orientation yet",
+      team_overdue: "{d} overdue", team_members_n: "{n} people", equipment_count: "{available} of {total} in stock",
+      centre_no_activation: "Choose an activation (the volunteer centre records per activation)",
+      centre_closed: "This activation is closed; no check-ins, intake or matching",
+      required: "required", list_reload: "Refresh list", card_code: "Card code",
+      desk_lookup_label: "Returning volunteers: phone number or card code",
+      desk_lookup_placeholder: "e.g. 090-1234-5678 / K7P2QX", desk_lookup_submit: "Check in",
+      desk_lookup_hint: "Scan the card's QR code or type the number, then Enter. The person found is checked in at once.",
+      desk_lookup_bad: "Type a phone number (9 digits or more) or a card code (6 characters)",
+      desk_lookup_empty: "Type a phone number or a card code", desk_lookup_failed: "Could not search",
+      desk_not_found_card: "No volunteer has this card code. Check the code",
+      desk_not_found_phone: "Nobody is registered with this phone. First-timers register with the form below",
+      desk_looking_up: "Searching…", desk_checking_in: "Checking in…",
+      desk_found_many: "{n} people found. Choose who to check in",
+      desk_checkin_btn: "Check in", desk_show: "Show", desk_checkin_failed: "Could not check in",
+      desk_result_checked_in: "Checked in: {name}", desk_result_registered: "Registered and checked in: {name}",
+      desk_result_already: "{name} is checked in today already",
+      desk_result_left_today: "{name} is recorded as gone home today",
+      desk_result_insurance: "Insurance of {name}", desk_result_insured: "Insurance recorded for {name}",
+      desk_card_print: "Print the card", desk_insurance_record: "Record insurance…", desk_insurance_save: "Record the insurance",
+      desk_insurance_failed: "Could not record the insurance",
+      warn_uninsured: "No valid volunteer activity insurance: cannot be sent out",
+      warn_starts_tomorrow: "The insurance starts tomorrow: cannot be sent out today",
+      warn_basic: "Basic plan: earthquakes, tsunami and eruptions are not covered",
+      ins_legend: "Volunteer activity insurance", ins_joined: "Insured", ins_none: "Not insured", ins_enrol: "Enrol here",
+      ins_plan: "Plan", ins_plan_disaster: "Disaster (天災タイプ)", ins_plan_basic: "Basic", ins_until: "Valid until",
+      ins_hint_enrol: "Cover bought here starts tomorrow: this person cannot be sent out today",
+      ins_hint_none: "Uninsured volunteers may check in but cannot be sent out",
+      ins_text_none: "Insurance: none", ins_text_ok: "Insurance: {plan} (until {until})",
+      ins_text_not_yet: "Insurance: {plan} (from {from} until {until}), not valid today",
+      ins_ok: "Insured", ins_missing: "Not insured",
+      ins_choose: "Choose the insurance: insured, not insured, or enrol here",
+      ins_plan_needed: "Choose the plan: disaster or basic",
+      ins_until_bad: "Enter the end date as a date",
+      vol_form_title: "First visit: register and check in", vol_name: "Name", vol_kana: "Kana", vol_phone: "Phone",
+      vol_age: "Age group", vol_prefecture: "Prefecture", vol_city: "City", vol_emergency: "Emergency contact",
+      vol_emergency_placeholder: "Name, relation, phone", vol_group: "Group (optional)", vol_skills: "Skills",
+      vol_submit: "Register and check in", vol_name_needed: "Enter the name", vol_phone_needed: "Enter the phone number",
+      vol_phone_short: "A phone number has at least 9 digits", vol_register_failed: "Could not register",
+      vol_conflict_text: "Someone is registered with this phone already (card {code}). If it is the same person, check them in. A family sharing a phone can register as another person",
+      vol_conflict_text_plain: "Someone is registered with this phone already. If it is the same person, check them in. A family sharing a phone can register as another person",
+      vol_conflict_checkin: "Check this person in", vol_conflict_register: "Register as another person (same phone)",
+      desk_today_title: "Today's volunteers", desk_today_q: "Filter by name, kana or card code",
+      desk_today_empty: "Nobody has checked in today yet",
+      desk_today_summary: "{checked_in} checked in / {waiting} waiting / {in_team} in a team / {out} out / {returned} back / {left} gone home",
+      vol_state_waiting: "Waiting", vol_state_in_team: "In a team", vol_state_out: "Out", vol_state_returned: "Back",
+      vol_state_left: "Gone home", vol_state_absent: "Not checked in today",
+      desk_row_insurance: "Insurance…", desk_card_short: "Card", desk_certificate: "Certificate", desk_checkout: "Going home…",
+      desk_checkout_confirm: "Record {name} as gone home (no second check-in today)?",
+      desk_checkout_yes: "Record going home", desk_checkout_failed: "Could not record going home",
+      need_form_title: "Take a need in", need_requester: "Requester", need_phone: "Phone", need_address: "Address",
+      need_district: "District", need_category: "Kind", need_category_pick: "Choose the kind", need_people: "People needed",
+      need_description: "What is asked", need_skills: "Skills needed", need_priority: "Priority",
+      need_urgent: "Crisis (危機介入: life or health at stake)", need_care: "Needs care (elderly alone, disability, ...)",
+      need_submit: "Take it in", need_received: "Received", need_flags: "Flags",
+      need_requester_needed: "Enter the requester's name", need_address_needed: "Enter the address",
+      need_category_needed: "Choose the kind of need", need_people_bad: "People needed is a whole number from 1 to 100",
+      need_save_failed: "Could not take the need in",
+      need_done: "Need #{id} taken in.", need_done_dups: "Same phone or address: {ids}",
+      need_dups_title: "Already taken in with the same phone or address: {ids}", need_dup_item: "#{id}: {reason} ({status})",
+      dup_same_phone: "same phone", dup_same_address: "same address",
+      needs_list_title: "Open needs", needs_empty: "No need matches", need_filter_open: "All open",
+      needs_summary: "{n} needs ({urgent} crisis)",
+      need_gone: "No longer matches (gone on refresh)",
+      need_to_surveyed: "Mark surveyed", need_to_done: "Mark done", need_to_continuing: "Mark continuing", need_to_cancelled: "Cancel…",
+      need_note: "Note (optional)", need_cancel_confirm: "Cancel need #{id}?", need_cancel_yes: "Cancel the need",
+      need_history_title: "Status history", need_status_failed: "Could not change the status",
+      match_needs_title: "Choose a need", match_need_gone: "This need has left the board (done or cancelled)",
+      match_need_title: "#{id} {category} ({district}), {n} people needed",
+      team_members_legend: "Leader and members (today's waiting volunteers)", team_member_q: "Filter by name or skill",
+      team_waiting_empty: "Nobody is waiting",
+      team_col_leader: "Leader", team_col_member: "Member", team_col_skills: "Skills", team_col_insurance: "Insurance",
+      team_make_leader: "Make {name} the leader", team_make_member: "Take {name} in the team",
+      team_count: "{n} chosen / {need} needed", team_count_uninsured: "{n} not insured (cannot be sent out like this)",
+      team_name: "Team name (optional)", team_name_placeholder: "Blank: numbered (e.g. 3班)", team_vehicle: "Vehicle",
+      team_vehicle_placeholder: "e.g. one light truck", team_equipment_legend: "Equipment", team_orientation: "Orientation given",
+      team_submit: "Form the team", team_leader_needed: "Choose a leader", team_form_failed: "Could not form the team",
+      team_formed_done: "\u201c{name}\u201d formed. Send it out from the list \u201cNot left yet\u201d",
+      equipment_in_stock: "{n} in stock", equipment_qty: "quantity",
+      equipment_qty_bad: "Quantities are whole numbers from 0 to 1000", equipment_qty_over: "More than there are",
+      teams_title: "Teams", teams_formed: "Not left yet", teams_dispatched: "Out", teams_returned: "Back (report due)",
+      teams_none: "None", team_leader: "Leader", team_returned_n: " ({n} back)",
+      team_prepare: "Record preparation", team_hours_out: "Back in (hours)", team_dispatch: "Send out",
+      team_hours_out_bad: "Hours out is from 0.25 to 24",
+      team_disband: "Disband…", team_disband_yes: "Disband",
+      team_disband_confirm: "Disband \u201c{name}\u201d? Members go back to waiting and the equipment back to stock.",
+      team_return: "Back…", team_all_back: "Is everyone back?", team_all_back_yes: "Everyone back",
+      team_all_back_no: "Someone not back", team_all_back_choose: "Say whether everyone is back", team_injuries: "Injuries or illness",
+      team_injury_notes: "What happened (required)", team_near_misses: "Near misses (ヒヤリハット)", team_return_submit: "Record the return",
+      team_injury_notes_needed: "Say what the injuries or illness were",
+      team_report: "Report…", team_outcome: "Outcome", team_outcome_done: "Done", team_outcome_continue: "Continue (another day)",
+      team_hours: "Hours worked", team_hours_bad: "Hours is from 0 to 24", team_report_notes: "Report",
+      team_equipment_back: "Equipment returned", team_issued: "{issued} issued / {returned} back",
+      team_report_submit: "Record the report",
+      team_check_all_back: "All back", team_check_not_all_back: "Not everyone back", team_check_injuries: "Injuries or illness",
+      team_check_no_injuries: "No injuries",
+      team_reported_done: "Report of \u201c{name}\u201d recorded", team_disbanded_done: "\u201c{name}\u201d disbanded",
+      team_action_failed: "Could not record",
+      equipment_name: "Item", equipment_name_placeholder: "e.g. shovel", equipment_total: "Count", equipment_add: "Add",
+      equipment_row_count: "{available} in stock / {total} in all ({out} out)", equipment_add_placeholder: "+5 / -1",
+      equipment_adjust_label: "count to add (or take off)", equipment_adjust: "Adjust",
+      equipment_add_bad: "Enter a whole number other than 0", equipment_failed: "Could not record the equipment",
+      equipment_name_needed: "Enter the item's name", equipment_total_bad: "The count is a whole number from 0 to 100000",
+      day_summary_title: "Day summary", day_summary_print: "Print the day summary", day_summary_csv: "Day summary CSV",
+      conflict_already_checked_in: "Checked in today already", conflict_already_registered: "This phone is registered already",
+      conflict_in_team: "In an active team: report or disband the team first",
+      conflict_not_checked_in: "Someone is not checked in today, or has gone home",
+      conflict_volunteer_busy: "Someone is in another team", conflict_equipment_short: "Not enough equipment in stock",
+      conflict_need_closed: "This need is closed", conflict_orientation_required: "No orientation yet: cannot be sent out",
+      conflict_no_leader: "No leader: cannot be sent out",
+      conflict_uninsured_members: "Members without valid insurance: cannot be sent out",
+      conflict_return_check_required: "Record the return check before the report",
+      conflict_status_change_refused: "This status cannot be set by hand",
+      conflict_equipment_exists: "An item of this name exists: adjust its count",
+      conflict_team_not_formed: "This team has left or is closed", conflict_team_not_out: "This team is not out",
     },
   };
 
@@ -469,6 +834,7 @@
   const HIGHLIGHT_MS = 10000;
   const REFRESH_MS = 60000;
   const SWEEP_REFETCH_MS = 300;
+  const DISPATCH_TICK_MS = 30000;
 
   let lang = "ja";
 
@@ -487,7 +853,8 @@
     if (typeof counts.announcements !== "number") counts.announcements = announcements.length;
     const safety = Array.isArray(d.safety) ? d.safety.slice() : [];
     const shelters = Array.isArray(d.shelters) ? d.shelters.slice() : [];
-    return { activation: d.activation || null, announcements, counts, safety, shelters, lastSeq: msg.seq };
+    const dispatch = dispatchFromSnapshot(d.dispatch);
+    return { activation: d.activation || null, announcements, counts, safety, shelters, dispatch, lastSeq: msg.seq };
   }
 
   // Shelters: full states {id, name, status, capacity, assigned, arrived, ...}. An event's
@@ -561,6 +928,7 @@
     assignment_made: onShelterEvent,
     assignment_updated: onShelterEvent,
   };
+
 
   // reduce(state|null, msg) -> {ok:true, state} | {ok:false, reason}. ok:false means "resync".
   function reduce(state, msg) {
@@ -641,6 +1009,9 @@
     { name: "sweep", roles: ["coordinator", "admin"], panel: "sweep-view" },
     { name: "shelters", roles: ["coordinator", "admin"], panel: "shelters-view" },
     { name: "arrivals", roles: ["shelter_operator"], panel: "arrivals-view" },
+    { name: "desk", roles: ["coordinator", "admin"], panel: "desk-view" },
+    { name: "needs", roles: ["coordinator", "admin"], panel: "needs-view" },
+    { name: "matching", roles: ["coordinator", "admin"], panel: "matching-view" },
     { name: "import", roles: ["admin"], panel: "import-view" },
   ];
 
@@ -783,11 +1154,251 @@
     return e || "";
   }
 
+  /* ---------- 災害VC: the matching board and the centre's forms (pure) ---------- */
+
+  // Codes of the server (src/dispatch/mod.rs); the words are I18N category_*, skill_*, age_*.
+  const NEED_CATEGORIES = ["mud_removal", "furniture_removal", "cleaning", "tidying", "supply_transport", "watching_over",
+    "evacuation_support", "other"];
+  const SKILLS = ["heavy_machinery", "nursing", "driving", "carpentry", "childcare", "interpreting", "first_aid", "chainsaw", "electrical"];
+  const AGE_GROUPS = ["under_18", "18_29", "30s", "40s", "50s", "60s", "70_plus"];
+  const PRIORITIES = ["high", "normal", "low"];
+  // Open needs, in the order work moves them: the board's groups, the intake filter.
+  const NEED_OPEN_STATUSES = ["received", "surveyed", "matched", "dispatched", "reported", "continuing"];
+  // What staff may change by hand (the server's manual_transition_allowed); the rest follows teams.
+  const NEED_MANUAL = {
+    received: ["surveyed", "cancelled"], surveyed: ["cancelled"], reported: ["done", "continuing"],
+    continuing: ["done", "cancelled"],
+  };
+  const TEAM_ACTIVE_STATUSES = ["formed", "dispatched", "returned"];
+  const VOLUNTEER_EVENTS = ["volunteer_checked_in", "volunteer_left", "volunteer_insured"];
+  const NEED_EVENTS = ["need_received", "need_changed"];
+  const TEAM_EVENTS = ["team_formed", "team_prepared", "team_dispatched", "team_returned", "team_reported", "team_disbanded"];
+  const DISPATCH_EVENTS = VOLUNTEER_EVENTS.concat(NEED_EVENTS, TEAM_EVENTS, ["equipment_changed"]);
+
+  function needOnBoard(n) { return n.status !== "done" && n.status !== "cancelled"; }
+  function teamOnBoard(tm) { return tm.status !== "closed" && tm.status !== "disbanded"; }
+
+  function emptyDispatch() { return { volunteers: null, needs: [], teams: [], equipment: [] }; }
+
+  function dispatchFromSnapshot(d) {
+    const x = d && typeof d === "object" ? d : {};
+    const list = (v) => (Array.isArray(v) ? v.filter((i) => i && typeof i === "object") : []);
+    return {
+      volunteers: x.volunteers && typeof x.volunteers === "object" ? Object.assign({}, x.volunteers) : null,
+      needs: list(x.needs).filter(needOnBoard),
+      teams: list(x.teams).filter(teamOnBoard),
+      equipment: list(x.equipment),
+    };
+  }
+
+  // Replaces the items of the same id in place (the list keeps its order); new ones go at the
+  // end; an item `keep` refuses leaves the list.
+  function replaceById(list, changed, keep) {
+    const out = (list || []).slice();
+    for (const item of Array.isArray(changed) ? changed : []) {
+      if (!item || typeof item !== "object" || item.id === undefined || item.id === null) continue;
+      const i = out.findIndex((x) => x.id === item.id);
+      if (!keep(item)) { if (i >= 0) out.splice(i, 1); continue; }
+      if (i >= 0) out[i] = item; else out.push(item);
+    }
+    return out;
+  }
+
+  // Every matching-board event carries what changed, in full: copies are replaced by id, a need
+  // done or cancelled and a team closed or disbanded leave, non-null counts replace the counts.
+  function withDispatch(dispatch, data) {
+    const cur = dispatch || emptyDispatch();
+    return {
+      volunteers: data.volunteers && typeof data.volunteers === "object" ? Object.assign({}, data.volunteers) : cur.volunteers,
+      needs: replaceById(cur.needs, data.needs, needOnBoard),
+      teams: replaceById(cur.teams, data.teams, teamOnBoard),
+      equipment: replaceById(cur.equipment, data.equipment, () => true),
+    };
+  }
+
+  function onDispatchEvent(state, data) {
+    if (!data || typeof data !== "object") return state;
+    return Object.assign({}, state, { dispatch: withDispatch(state.dispatch, data) });
+  }
+
+  function priorityRank(p) { const i = PRIORITIES.indexOf(p); return i < 0 ? 1 : i; }
+
+  // 危機介入 first, then priority, then the oldest.
+  function needOrder(a, b) {
+    if (!!a.urgent !== !!b.urgent) return a.urgent ? -1 : 1;
+    return priorityRank(a.priority) - priorityRank(b.priority) || a.id - b.id;
+  }
+
+  // The board's needs as [{status, needs}] in NEED_OPEN_STATUSES order, each sorted by needOrder.
+  function needGroups(needs) {
+    return NEED_OPEN_STATUSES.map((status) => ({ status, needs: (needs || []).filter((n) => n.status === status).sort(needOrder) }));
+  }
+
+  // Whole minutes from `iso` to `now` (never negative), or null.
+  function minutesSince(iso, now) {
+    const ms = Date.parse(iso || "");
+    if (isNaN(ms)) return null;
+    return Math.max(0, Math.floor((now.getTime() - ms) / 60000));
+  }
+
+  // A team's clock: minutes out (dispatched only) and whether, and by how much, it is past the
+  // time it said it would be back.
+  function teamTiming(team, now) {
+    const out = team.status === "dispatched";
+    const elapsed = out ? minutesSince(team.dispatched_at, now) : null;
+    const back = Date.parse(team.expected_back_at || "");
+    const overdue = out && !isNaN(back) && now.getTime() > back;
+    return { elapsed, overdue, overdueBy: overdue ? Math.floor((now.getTime() - back) / 60000) : 0 };
+  }
+
+  // Teams on the board: out (overdue first, then the one due back soonest), back, forming.
+  function sortTeams(teams, now) {
+    const rank = { dispatched: 0, returned: 1, formed: 2 };
+    return (teams || []).slice().sort((a, b) => {
+      const ra = rank[a.status] === undefined ? 3 : rank[a.status];
+      const rb = rank[b.status] === undefined ? 3 : rank[b.status];
+      if (ra !== rb) return ra - rb;
+      if (a.status === "dispatched") {
+        const oa = teamTiming(a, now).overdue, ob = teamTiming(b, now).overdue;
+        if (oa !== ob) return oa ? -1 : 1;
+        const ba = Date.parse(a.expected_back_at || "") || 0, bb = Date.parse(b.expected_back_at || "") || 0;
+        if (ba !== bb) return ba - bb;
+      }
+      return a.id - b.id;
+    });
+  }
+
+  // "25分" / "1時間05分" (and the English), from whole minutes.
+  function formatDuration(minutes) {
+    const m = Math.max(0, Math.floor(minutes || 0));
+    if (m < 60) return tf("dur_m", { m });
+    return tf("dur_hm", { h: Math.floor(m / 60), m: pad2(m % 60) });
+  }
+
+  const CARD_CODE = /^[A-HJ-NP-Z2-9]{6}$/;
+
+  // What the desk's one input holds: {card} (6 characters, or a scanned "SAIGAIVC:CODE"),
+  // {phone} (9 to 15 digits, hyphens and spaces and full-width forms allowed), or null.
+  function parseLookup(text) {
+    let v = String(text === undefined || text === null ? "" : text).normalize("NFKC").trim().toUpperCase();
+    // A scanner on another keyboard layout may send another character for the colon.
+    const scanned = /^SAIGAIVC[^A-Z0-9]?\s*([A-Z0-9]{6})$/.exec(v);
+    if (scanned) v = scanned[1];
+    if (CARD_CODE.test(v)) return { card: v };
+    const digits = v.replace(/[\s\-‐‑–—―ー()]/g, "");
+    if (/^\d{9,15}$/.test(digits)) return { phone: digits };
+    return null;
+  }
+
+  function lookupQuery(q) {
+    return q.card ? "card=" + encodeURIComponent(q.card) : "phone=" + encodeURIComponent(q.phone);
+  }
+
+  // 31 March of the fiscal year `day` falls in: where ボランティア活動保険 ends by default.
+  function fiscalYearEnd(day) {
+    const year = day.getMonth() + 1 >= 4 ? day.getFullYear() + 1 : day.getFullYear();
+    return year + "-03-31";
+  }
+
+  // The insurance object of the API from the desk's choice {choice: joined|none|enrol_here,
+  // plan, until}: {body} or {error: {key, field}}.
+  function insuranceBody(sel) {
+    const s = sel || {};
+    if (s.choice === "none") return { body: { joined: false, enrol_here: false } };
+    if (s.choice === "enrol_here") {
+      const body = { joined: false, enrol_here: true };
+      if (s.plan) body.plan = s.plan;
+      return { body };
+    }
+    if (s.choice !== "joined") return { error: { key: "ins_choose", field: "insurance" } };
+    if (!s.plan) return { error: { key: "ins_plan_needed", field: "insurance.plan" } };
+    const body = { joined: true, plan: s.plan, enrol_here: false };
+    if (s.until) {
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(s.until)) return { error: { key: "ins_until_bad", field: "insurance.valid_until" } };
+      body.valid_until = s.until;
+    }
+    return { body };
+  }
+
+  // What the desk tells a volunteer about their cover (I18N keys), as the server's warnings do.
+  function insuranceWarnings(v) {
+    if (!v) return [];
+    if (!v.insured_today) return [v.insurance && v.insurance.enrolled_here ? "warn_starts_tomorrow" : "warn_uninsured"];
+    return v.insurance && v.insurance.plan === "basic" ? ["warn_basic"] : [];
+  }
+
+  // Where a volunteer is today: waiting, in_team (not left yet), out, returned, left, or absent.
+  // `teams` are the board's team cards (a volunteer carries only the id of their team).
+  function volunteerState(v, teams) {
+    if (v.left_today) return "left";
+    if (v.team_id !== null && v.team_id !== undefined) {
+      const team = (teams || []).find((x) => x.id === v.team_id);
+      const s = team ? team.status : "formed";
+      return s === "dispatched" ? "out" : s === "returned" ? "returned" : "in_team";
+    }
+    return v.checked_in_today ? "waiting" : "absent";
+  }
+
+  // The id and card code a 409 already_registered names, or null.
+  function parseAlreadyRegistered(message) {
+    const m = /\(id (\d+), card ([A-Z0-9]+)\)/.exec(String(message || ""));
+    return m ? { id: Number(m[1]), code: m[2] } : null;
+  }
+
+  // A whole number typed (full-width digits and a minus sign allowed): null when blank, NaN
+  // when not one or outside [min, max].
+  function parseWhole(text, min, max) {
+    const v = String(text === undefined || text === null ? "" : text).normalize("NFKC").trim();
+    if (v === "") return null;
+    if (!/^[-+]?\d{1,7}$/.test(v)) return NaN;
+    const n = Number(v);
+    return n >= min && n <= max ? n : NaN;
+  }
+
+  // Hours typed (a decimal): null when blank, NaN when not one or outside [min, max].
+  function parseHours(text, min, max) {
+    const v = String(text === undefined || text === null ? "" : text).normalize("NFKC").trim();
+    if (v === "") return null;
+    if (!/^\d{1,2}(\.\d{1,2})?$/.test(v)) return NaN;
+    const n = Number(v);
+    return n >= min && n <= max ? n : NaN;
+  }
+
+  // Hours between two instants, to the half hour (what a report usually says), or null.
+  function halfHours(fromIso, toIso) {
+    const a = Date.parse(fromIso || ""), b = Date.parse(toIso || "");
+    if (isNaN(a) || isNaN(b) || b < a) return null;
+    return Math.min(24, Math.round((b - a) / 1800000) / 2);
+  }
+
+  // The server's bilingual texts ("日本語 / English"): the half in the page's language.
+  function localText(text) {
+    const s = String(text || "");
+    const i = s.indexOf(" / ");
+    if (i < 0) return s;
+    return lang === "en" ? s.slice(i + 3) : s.slice(0, i);
+  }
+
+  // The element to focus for a 400's field: exact name, else its first part ("skills[2]" ->
+  // "skills", "insurance.plan" -> "insurance").
+  function fieldTarget(field, map) {
+    if (!field) return null;
+    if (Object.prototype.hasOwnProperty.call(map, field)) return map[field];
+    const base = String(field).split(/[[.]/)[0];
+    return Object.prototype.hasOwnProperty.call(map, base) ? map[base] : null;
+  }
+
+  // The matching board's events all carry {volunteers, needs, teams, equipment}: one handler.
+  for (const type of DISPATCH_EVENTS) EVENT_HANDLERS[type] = onDispatchEvent;
+
   const pure = {
     I18N, EVENT_HANDLERS, reduce, stateFromSnapshot, safetyTotals, withDistrict, backoffDelay, formatTime, parseHashActivation,
     pickActivation, activationLabel, validateAnnouncement, canPost, tf, viewsFor, pickView, parseHash, buildHash,
     affectsDistrict, personsPath, onlyDistrict, stableOrder, ageOn, telHref, invalidLines, encodingLabel,
     withShelters, shelterPlaces, affectsShelter, defaultView, parseCapacity, suggestionReason,
+    dispatchFromSnapshot, withDispatch, needGroups, needOrder, sortTeams, teamTiming, formatDuration, parseLookup,
+    lookupQuery, fiscalYearEnd, insuranceBody, insuranceWarnings, volunteerState, parseAlreadyRegistered, parseWhole,
+    parseHours, halfHours, localText, fieldTarget, NEED_MANUAL, DISPATCH_EVENTS,
     setLang(l) { lang = l; }, t,
   };
   if (typeof module === "object" && module && module.exports) module.exports = pure;
@@ -820,8 +1431,9 @@
     lastUpdate: null,      // Date the last message was applied
     fresh: new Map(),      // announcement id -> highlight expiry (ms)
     refreshTimer: null,
+    tickTimer: null,       // moves the matching board's clocks on (DISPATCH_TICK_MS)
     posting: false,
-    view: "board",         // the tab shown: "board" | "sweep" | "shelters" | "arrivals" | "import" (see VIEWS)
+    view: "board",         // the tab shown: "board" | "sweep" | "shelters" | "arrivals" | "desk" | "needs" | "matching" | "import" (see VIEWS)
     hashActivation: false, // the URL names the activation (it came with one, or one was chosen)
   };
 
@@ -904,6 +1516,8 @@
     stopSocket();
     clearInterval(app.refreshTimer);
     app.refreshTimer = null;
+    clearInterval(app.tickTimer);
+    app.tickTimer = null;
     Object.assign(app, { me: null, activations: [], listLoaded: false, activationId: null, state: null,
       needSnapshot: true, connState: "connecting", lastUpdate: null });
     app.fresh.clear();
@@ -913,6 +1527,9 @@
     resetShelters();
     resetArrivals();
     resetImport();
+    resetDesk();
+    resetNeeds();
+    resetMatching();
     delete document.documentElement.dataset.role;
     delete document.body.dataset.kind;
     showView("login");
@@ -938,6 +1555,8 @@
     clearInterval(app.refreshTimer);
     // Refresh the list now and then: new activations appear, and "today" in times stays right.
     app.refreshTimer = setInterval(() => { if (app.me) loadActivations(false); }, REFRESH_MS);
+    clearInterval(app.tickTimer);
+    app.tickTimer = setInterval(onDispatchTick, DISPATCH_TICK_MS);
   }
 
   async function loadActivations(initial) {
@@ -975,7 +1594,7 @@
     $("activation-select").value = id === null ? "" : String(id);
     setMessage($("announce-error"), null);
     syncHash();
-    if (changed) { resetSweep(false); resetShelters(); resetArrivals(); }
+    if (changed) { resetSweep(false); resetShelters(); resetArrivals(); resetDesk(); resetNeeds(); resetMatching(); }
     renderBoard();
     if (id !== null) connect();
     if (changed) enterView(app.view);
@@ -1042,6 +1661,9 @@
     sweepOnBoardMessage(msg, hadState);
     sheltersOnBoardMessage(msg, hadState);
     arrivalsOnBoardMessage(msg, hadState);
+    deskOnBoardMessage(msg, hadState);
+    needsOnBoardMessage(msg, hadState);
+    matchingOnBoardMessage(msg, hadState);
   }
 
   // Seq discontinuity: never apply; drop the socket and come back for a fresh snapshot.
@@ -1138,11 +1760,15 @@
     renderAnnouncements();
     renderSafety();
     renderShelterCards();
+    renderDispatchBoard();
     renderAnnounceForm();
     renderConnState();
     if (app.view === "sweep") renderSweep();
     else if (app.view === "shelters") renderShelters();
     else if (app.view === "arrivals") renderArrivals();
+    else if (app.view === "desk") renderDesk();
+    else if (app.view === "needs") renderNeeds();
+    else if (app.view === "matching") renderMatching();
   }
 
   function renderSafety() {
@@ -1254,6 +1880,12 @@
     syncHash();
     if (focusTab) $("tab-" + v).focus();
     if (changed) enterView(v);
+    // A tap on a desk tab starts the work: the first input takes the keyboard (arrow keys
+    // moving along the tabs keep it on the tabs).
+    if (changed && !focusTab && app.activationId !== null) {
+      if (v === "desk") $("desk-lookup").focus();
+      else if (v === "needs") $("need-requester").focus();
+    }
   }
 
   // What entering a view loads (also after the activation changed under it).
@@ -1261,6 +1893,9 @@
     if (v === "sweep") enterSweep();
     else if (v === "shelters") enterShelters();
     else if (v === "arrivals") enterArrivals();
+    else if (v === "desk") enterDesk();
+    else if (v === "needs") enterNeeds();
+    else if (v === "matching") enterMatching();
     else if (v === "import") renderImport();
     else renderBoard();
   }
@@ -1839,6 +2474,13 @@
     already_assigned: "conflict_already_assigned", consent_required: "conflict_consent_required",
     person_removed: "conflict_person_removed", activation_closed: "conflict_activation_closed",
     assignment_superseded: "conflict_assignment_superseded", shelter_not_open: "conflict_shelter_not_open",
+    already_checked_in: "conflict_already_checked_in", already_registered: "conflict_already_registered",
+    in_team: "conflict_in_team", not_checked_in: "conflict_not_checked_in", volunteer_busy: "conflict_volunteer_busy",
+    equipment_short: "conflict_equipment_short", need_closed: "conflict_need_closed",
+    orientation_required: "conflict_orientation_required", no_leader: "conflict_no_leader",
+    uninsured_members: "conflict_uninsured_members", return_check_required: "conflict_return_check_required",
+    status_change_refused: "conflict_status_change_refused", equipment_exists: "conflict_equipment_exists",
+    team_not_formed: "conflict_team_not_formed", team_not_out: "conflict_team_not_out",
   };
 
   // {key, extra} for a failed request (r null: no answer). The server's own message goes along
@@ -3174,6 +3816,2441 @@
     renderArrivals();
   }
 
+  /* ---------- マッチングボード: the board's section (everyone, wall screens too) ---------- */
+
+  // Element id per volunteer count -> the key of the counts.
+  const VOLUNTEER_COUNTS = [["vc-checked-in", "checked_in"], ["vc-waiting", "waiting"], ["vc-in-team", "in_team"],
+    ["vc-out", "out"], ["vc-returned", "returned"], ["vc-left", "left"]];
+
+  function liveDispatch() {
+    return app.state && app.state.dispatch ? app.state.dispatch : emptyDispatch();
+  }
+
+  function labelOf(prefix, code) {
+    const key = prefix + code;
+    return Object.prototype.hasOwnProperty.call(I18N.ja, key) ? t(key) : code || "";
+  }
+
+  function categoryLabel(code) { return labelOf("category_", code); }
+  function skillLabel(code) { return labelOf("skill_", code); }
+  function needStatusLabel(code) { return labelOf("need_status_", code); }
+  function teamStatusLabel(code) { return labelOf("team_status_", code); }
+  function skillsText(codes) { return (codes || []).map(skillLabel).join(t("list_sep")); }
+
+  function renderDispatchBoard() {
+    const d = liveDispatch();
+    const has = !!app.state;
+    for (const [id, key] of VOLUNTEER_COUNTS) {
+      const n = d.volunteers ? d.volunteers[key] : null;
+      setText($(id), typeof n === "number" ? n : "–");
+    }
+    const groups = needGroups(d.needs).filter((g) => g.needs.length > 0);
+    keyedList($("dispatch-needs"), groups, (g) => g.status, buildNeedGroup, updateNeedGroup);
+    $("dispatch-needs-empty").hidden = !(has && d.needs.length === 0);
+    const now = new Date();
+    keyedList($("dispatch-teams"), sortTeams(d.teams, now), (x) => x.id, buildTeamCard, (li, x) => updateTeamCard(li, x, now));
+    $("dispatch-teams-empty").hidden = !(has && d.teams.length === 0);
+    keyedList($("dispatch-equipment"), d.equipment, (x) => x.id, buildEquipmentItem, updateEquipmentItem);
+    $("dispatch-equipment-empty").hidden = !(has && d.equipment.length === 0);
+  }
+
+  function buildNeedGroup() {
+    const sec = el("section", "need-group");
+    const h = el("h4", "need-group-title");
+    const r = { name: el("span", "need-group-name"), count: el("span", "need-group-count"), list: el("ul", "need-cards") };
+    h.append(r.name, r.count);
+    sec.append(h, r.list);
+    sec._r = r;
+    return sec;
+  }
+
+  function updateNeedGroup(sec, g) {
+    sec.dataset.status = g.status;
+    sec.dataset.count = String(g.needs.length);
+    setText(sec._r.name, needStatusLabel(g.status));
+    setText(sec._r.count, g.needs.length);
+    keyedList(sec._r.list, g.needs, (n) => n.id, buildNeedCard, updateNeedCard);
+  }
+
+  // The badges of a need (危機介入, priority, 要配慮), shared by the board, intake and matching.
+  function buildNeedBadges() {
+    const r = { urgent: el("span", "urgent-badge"), priority: el("span", "priority-badge"), care: el("span", "care-badge") };
+    const box = el("span", "need-badges");
+    box.append(r.urgent, r.priority, r.care);
+    return { box, r };
+  }
+
+  function updateNeedBadges(r, n) {
+    setText(r.urgent, t("need_urgent_badge"));
+    r.urgent.hidden = !n.urgent;
+    r.priority.dataset.priority = n.priority || "normal";
+    setText(r.priority, tf("priority_badge", { p: labelOf("priority_", n.priority || "normal") }));
+    setText(r.care, t("need_care_badge"));
+    r.care.hidden = !n.requires_care;
+  }
+
+  function buildNeedCard() {
+    const li = el("li", "need-card");
+    const head = el("div", "need-card-head");
+    const r = { id: el("span", "need-id"), category: el("strong", "need-category") };
+    const badges = buildNeedBadges();
+    r.badges = badges.r;
+    head.append(r.id, r.category, badges.box);
+    const meta = el("div", "need-card-meta");
+    r.district = el("span", "need-district");
+    r.people = el("span", "need-people");
+    r.skills = el("span", "need-skills");
+    r.time = el("time", "need-received");
+    meta.append(r.district, r.people, r.skills, r.time);
+    li.append(head, meta);
+    li._r = r;
+    return li;
+  }
+
+  function updateNeedCard(li, n) {
+    const r = li._r;
+    li.dataset.needId = String(n.id);
+    li.dataset.status = n.status;
+    li.dataset.priority = n.priority || "normal";
+    li.classList.toggle("is-urgent", !!n.urgent);
+    li.classList.toggle("needs-care", !!n.requires_care);
+    setText(r.id, "#" + n.id);
+    setText(r.category, categoryLabel(n.category));
+    updateNeedBadges(r.badges, n);
+    setText(r.district, n.district || t("district_none"));
+    setText(r.people, tf("need_people_n", { n: n.people_needed }));
+    setText(r.skills, tf("need_skills_short", { skills: skillsText(n.skills_needed) }));
+    r.skills.hidden = !(n.skills_needed && n.skills_needed.length);
+    setText(r.time, formatTime(n.received_at, new Date()));
+    r.time.dateTime = n.received_at || "";
+  }
+
+  function buildTeamCard() {
+    const li = el("li", "team-card");
+    const head = el("div", "team-card-head");
+    const r = { name: el("strong", "team-name"), badge: el("span", "team-status-badge"), overdue: el("span", "overdue-badge") };
+    head.append(r.name, r.badge, r.overdue);
+    const meta = el("div", "team-card-meta");
+    r.need = el("span", "team-need");
+    r.members = el("span", "team-members");
+    r.elapsed = el("span", "team-elapsed");
+    r.back = el("span", "team-back");
+    meta.append(r.need, r.members, r.elapsed, r.back);
+    li.append(head, meta);
+    li._r = r;
+    return li;
+  }
+
+  // The times a team card shows: out for how long and due back when; back since when; forming since when.
+  function teamTimesText(team, now) {
+    const timing = teamTiming(team, now);
+    if (team.status === "dispatched") {
+      return {
+        elapsed: timing.elapsed === null ? "" : tf("team_out_for", { d: formatDuration(timing.elapsed) }),
+        back: team.expected_back_at ? tf("team_due_back", { at: formatTime(team.expected_back_at, now) }) : "",
+        timing,
+      };
+    }
+    if (team.status === "returned") return { elapsed: tf("team_back_at", { at: formatTime(team.returned_at, now) }), back: "", timing };
+    return { elapsed: tf("team_formed_at", { at: formatTime(team.formed_at, now) }),
+      back: team.orientation_done ? t("team_orientation_done") : t("team_orientation_not_done"), timing };
+  }
+
+  function updateTeamCard(li, team, now) {
+    const r = li._r;
+    const times = teamTimesText(team, now);
+    li.dataset.teamId = String(team.id);
+    li.dataset.status = team.status;
+    li.classList.toggle("is-overdue", times.timing.overdue);
+    setText(r.name, team.name);
+    r.badge.dataset.status = team.status;
+    setText(r.badge, teamStatusLabel(team.status));
+    setText(r.overdue, times.timing.overdue ? tf("team_overdue", { d: formatDuration(times.timing.overdueBy) }) : "");
+    r.overdue.hidden = !times.timing.overdue;
+    setText(r.need, categoryLabel(team.category) + "・" + (team.district || t("district_none")) + "（#" + team.need_id + "）");
+    setText(r.members, tf("team_members_n", { n: team.members }));
+    setText(r.elapsed, times.elapsed);
+    setText(r.back, times.back);
+    r.back.hidden = !times.back;
+  }
+
+  function buildEquipmentItem() {
+    const li = el("li", "equipment-item");
+    const r = { name: el("span", "equipment-name"), count: el("span", "equipment-count") };
+    li.append(r.name, r.count);
+    li._r = r;
+    return li;
+  }
+
+  function updateEquipmentItem(li, e) {
+    li.dataset.equipmentId = String(e.id);
+    li.dataset.available = String(e.available);
+    li.dataset.total = String(e.total);
+    li.classList.toggle("is-empty", e.available <= 0);
+    setText(li._r.name, e.name);
+    setText(li._r.count, tf("equipment_count", { available: e.available, total: e.total }));
+  }
+
+  // Elapsed times move on without events: every DISPATCH_TICK_MS the board and the team list
+  // re-render their clocks.
+  function onDispatchTick() {
+    if (!app.me) return;
+    renderDispatchBoard();
+    if (app.view === "matching") renderTeamLists();
+  }
+
+  /* ---------- 災害VC: shared pieces of the centre's views ---------- */
+
+  function centreNotices(prefix) {
+    const none = app.activationId === null;
+    $(prefix + "-no-activation").hidden = !(app.listLoaded && none);
+    $(prefix + "-closed").hidden = none || !activationClosed();
+    $(prefix + "-work").hidden = none;
+  }
+
+  function checkChip(type, name, id, value, key) {
+    const label = el("label", "check-chip");
+    const input = el("input");
+    input.type = type;
+    input.name = name;
+    input.id = id;
+    input.value = value;
+    const span = el("span", null, t(key));
+    span.dataset.i18n = key;
+    label.append(input, span);
+    return label;
+  }
+
+  function i18nOption(value, key) {
+    const opt = el("option", null, t(key));
+    opt.value = value;
+    opt.dataset.i18n = key;
+    return opt;
+  }
+
+  // The insurance choice (加入済 / 未加入 / ここで加入) with plan and end date, for the new-volunteer
+  // form ("vol") and a registered volunteer ("desk"). Ids: PREFIX-ins-joined|none|enrol,
+  // PREFIX-ins-plan-basic|disaster, PREFIX-ins-until, PREFIX-ins-hint.
+  function buildInsuranceFields(box, prefix) {
+    const fs = el("fieldset", "check-group insurance-fields");
+    fs.id = prefix + "-ins";
+    const legend = el("legend", "control-label", t("ins_legend"));
+    legend.dataset.i18n = "ins_legend";
+    const choices = el("div", "chip-row");
+    choices.append(checkChip("radio", prefix + "-ins", prefix + "-ins-joined", "joined", "ins_joined"),
+      checkChip("radio", prefix + "-ins", prefix + "-ins-none", "none", "ins_none"),
+      checkChip("radio", prefix + "-ins", prefix + "-ins-enrol", "enrol_here", "ins_enrol"));
+    const plans = el("fieldset", "check-group plan-group");
+    plans.id = prefix + "-ins-plans";
+    const planLegend = el("legend", "control-label", t("ins_plan"));
+    planLegend.dataset.i18n = "ins_plan";
+    const planRow = el("div", "chip-row");
+    planRow.append(checkChip("radio", prefix + "-ins-plan", prefix + "-ins-plan-disaster", "disaster", "ins_plan_disaster"),
+      checkChip("radio", prefix + "-ins-plan", prefix + "-ins-plan-basic", "basic", "ins_plan_basic"));
+    plans.append(planLegend, planRow);
+    const until = el("label", "stack-field ins-until");
+    until.id = prefix + "-ins-until-field";
+    const untilLabel = el("span", "control-label", t("ins_until"));
+    untilLabel.dataset.i18n = "ins_until";
+    const input = el("input");
+    input.type = "date";
+    input.id = prefix + "-ins-until";
+    until.append(untilLabel, input);
+    const hint = el("p", "hint ins-hint");
+    hint.id = prefix + "-ins-hint";
+    fs.append(legend, choices, plans, until, hint);
+    box.replaceChildren(fs);
+    fs.addEventListener("change", () => syncInsuranceFields(prefix));
+  }
+
+  function insuranceChoice(prefix) {
+    const c = document.querySelector("input[name='" + prefix + "-ins']:checked");
+    const p = document.querySelector("input[name='" + prefix + "-ins-plan']:checked");
+    return { choice: c ? c.value : null, plan: p ? p.value : null, until: $(prefix + "-ins-until").value };
+  }
+
+  function syncInsuranceFields(prefix) {
+    const choice = insuranceChoice(prefix).choice;
+    $(prefix + "-ins-plans").hidden = !(choice === "joined" || choice === "enrol_here");
+    $(prefix + "-ins-until-field").hidden = choice !== "joined";
+    const hint = choice === "enrol_here" ? tf("ins_hint_enrol", {}) : choice === "none" ? t("ins_hint_none") : "";
+    setText($(prefix + "-ins-hint"), hint);
+    $(prefix + "-ins-hint").hidden = hint === "";
+  }
+
+  // Fills the fields from a volunteer's insurance (or clears them when `ins` is null).
+  function setInsuranceFields(prefix, ins) {
+    for (const input of document.querySelectorAll("input[name='" + prefix + "-ins'], input[name='" + prefix + "-ins-plan']")) {
+      input.checked = false;
+    }
+    $(prefix + "-ins-until").value = fiscalYearEnd(new Date());
+    if (ins) {
+      const choice = ins.enrolled_here ? "enrol" : ins.joined ? "joined" : "none";
+      $(prefix + "-ins-" + choice).checked = true;
+      if (ins.plan === "basic" || ins.plan === "disaster") $(prefix + "-ins-plan-" + ins.plan).checked = true;
+      if (ins.joined && !ins.enrolled_here && ins.valid_until) $(prefix + "-ins-until").value = ins.valid_until;
+    }
+    syncInsuranceFields(prefix);
+  }
+
+  function insuranceFieldIds(prefix) {
+    return { insurance: prefix + "-ins-joined", "insurance.plan": prefix + "-ins-plan-disaster",
+      "insurance.valid_until": prefix + "-ins-until" };
+  }
+
+  function insuranceText(v) {
+    const ins = v && v.insurance;
+    if (!ins || !ins.joined) return t("ins_text_none");
+    const plan = ins.plan ? labelOf("ins_plan_", ins.plan) : "";
+    return tf(v.insured_today ? "ins_text_ok" : "ins_text_not_yet", { plan, from: ins.valid_from || "", until: ins.valid_until || "" });
+  }
+
+  // Marks the input a 400 named (aria-invalid) and focuses it; clears earlier marks in `scope`.
+  function markInvalid(scope, id) {
+    for (const x of scope.querySelectorAll("[aria-invalid='true']")) x.removeAttribute("aria-invalid");
+    const input = id ? $(id) : null;
+    if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
+    return !!input;
+  }
+
+  function clearInvalid(scope) {
+    for (const x of scope.querySelectorAll("[aria-invalid='true']")) x.removeAttribute("aria-invalid");
+  }
+
+  function checkedValues(box) {
+    return Array.from(box.querySelectorAll("input[type=checkbox]:checked")).map((x) => x.value);
+  }
+
+  // Controls whose options come from the code lists (built once; words follow the language).
+  function buildCentreControls() {
+    const age = $("vol-age");
+    age.replaceChildren(i18nOption("", "age_unset"), ...AGE_GROUPS.map((a) => i18nOption(a, "age_" + a)));
+    for (const [box, prefix] of [[$("vol-skills"), "vol-skill"], [$("need-skills"), "need-skill"]]) {
+      const row = el("div", "chip-row");
+      row.append(...SKILLS.map((s) => checkChip("checkbox", prefix, prefix + "-" + s, s, "skill_" + s)));
+      box.appendChild(row);
+    }
+    $("need-category").replaceChildren(i18nOption("", "need_category_pick"),
+      ...NEED_CATEGORIES.map((c) => i18nOption(c, "category_" + c)));
+    const prio = el("div", "chip-row");
+    prio.append(...PRIORITIES.map((p) => checkChip("radio", "need-priority", "need-priority-" + p, p, "priority_" + p)));
+    $("need-priority").appendChild(prio);
+    $("need-priority-normal").checked = true;
+    $("needs-status").replaceChildren(i18nOption("", "need_filter_open"),
+      ...NEED_OPEN_STATUSES.map((s) => i18nOption(s, "need_status_" + s)));
+    buildInsuranceFields($("vol-insurance"), "vol");
+    buildInsuranceFields($("desk-ins-fields"), "desk");
+    setInsuranceFields("vol", null);
+    setInsuranceFields("desk", null);
+  }
+
+  /* ---------- ボランティア受付: the desk ---------- */
+
+  const LOOKUP_DEBOUNCE_MS = 250;
+
+  const desk = {
+    epoch: 0,              // bumped on reset (another activation, log out): older answers are dropped
+    lookupTimer: null,     // debounced lookup while typing
+    lookupToken: 0,
+    lookupKey: null,       // the query ("card=..." / "phone=...") `found` answers
+    found: null,           // volunteers found, or null
+    lookupBusy: false,
+    lookupError: null,
+    lookupNote: null,      // {key}: nobody found
+    checkingIn: null,      // volunteer id while a check-in is sent
+    result: null,          // {volunteer, warnings (server texts) | null, kind}: the last person done
+    insOpen: false,        // the result's insurance form is open
+    insBusy: false,
+    insError: null,
+    registering: false,
+    regError: null,
+    conflict: null,        // {id, code, phone} after 409 already_registered
+    today: null,           // GET ?today=true
+    todayError: null,
+    todayLoading: false,
+    todayToken: 0,
+    todayTimer: null,
+    rowState: new Map(),   // volunteer id -> {pending, error, confirm}
+  };
+
+  const VOL_FIELDS = Object.assign({
+    name: "vol-name", name_kana: "vol-kana", phone: "vol-phone", prefecture: "vol-prefecture", city: "vol-city",
+    age_group: "vol-age", emergency_contact: "vol-emergency", group_name: "vol-group", skills: "vol-skill-" + SKILLS[0],
+  }, insuranceFieldIds("vol"));
+
+  function resetDesk() {
+    clearTimeout(desk.lookupTimer);
+    clearTimeout(desk.todayTimer);
+    desk.epoch += 1;
+    desk.lookupToken += 1;
+    desk.todayToken += 1;
+    desk.rowState.clear();
+    Object.assign(desk, { lookupTimer: null, lookupKey: null, found: null, lookupBusy: false, lookupError: null, lookupNote: null,
+      checkingIn: null, result: null, insOpen: false, insBusy: false, insError: null, registering: false, regError: null,
+      conflict: null, today: null, todayError: null, todayLoading: false, todayTimer: null });
+    // What was typed about a person does not outlive the activation or the session.
+    $("desk-lookup").value = "";
+    $("desk-today-q").value = "";
+    $("desk-found").replaceChildren();
+    $("desk-today").replaceChildren();
+    resetVolForm();
+  }
+
+  function resetVolForm() {
+    for (const id of ["vol-name", "vol-kana", "vol-phone", "vol-prefecture", "vol-city", "vol-emergency", "vol-group"]) $(id).value = "";
+    $("vol-age").value = "";
+    for (const x of $("vol-skills").querySelectorAll("input")) x.checked = false;
+    setInsuranceFields("vol", null);
+    clearInvalid($("vol-form"));
+  }
+
+  function enterDesk() {
+    renderDesk();
+    loadDeskToday();
+    // Opened straight on the desk (a reload, a bookmark): the keyboard goes to the one input.
+    if (!document.activeElement || document.activeElement === document.body) $("desk-lookup").focus();
+  }
+
+  function deskOnBoardMessage(msg, hadState) {
+    if (app.view !== "desk") return;
+    if (msg.type === "snapshot" && !hadState) return;
+    if (msg.type === "snapshot" || VOLUNTEER_EVENTS.indexOf(msg.type) >= 0 || TEAM_EVENTS.indexOf(msg.type) >= 0) scheduleDeskToday();
+  }
+
+  function scheduleDeskToday() {
+    clearTimeout(desk.todayTimer);
+    desk.todayTimer = setTimeout(loadDeskToday, SWEEP_REFETCH_MS);
+  }
+
+  function renderDesk() {
+    if (!app.me || app.view !== "desk") return;
+    centreNotices("desk");
+    const closed = activationClosed();
+    $("desk-lookup").disabled = closed;
+    $("desk-lookup-submit").disabled = closed || desk.checkingIn !== null;
+    renderDeskLookup();
+    renderDeskResult();
+    renderVolForm();
+    renderDeskToday();
+  }
+
+  /* --- a returning volunteer: phone or card -> check-in --- */
+
+  function onLookupInput() {
+    clearTimeout(desk.lookupTimer);
+    desk.lookupError = null;
+    desk.lookupNote = null;
+    const q = parseLookup($("desk-lookup").value);
+    if (!q) {
+      desk.lookupToken += 1;
+      Object.assign(desk, { found: null, lookupKey: null, lookupBusy: false });
+      renderDeskLookup();
+      return;
+    }
+    if (lookupQuery(q) === desk.lookupKey) return;
+    desk.lookupTimer = setTimeout(() => runLookup(q), LOOKUP_DEBOUNCE_MS);
+  }
+
+  // Asks the server who the query is; answers the volunteers found, null when it failed (the
+  // error is shown), or undefined when a newer lookup took over.
+  async function runLookup(q) {
+    clearTimeout(desk.lookupTimer);
+    if (app.activationId === null) return null;
+    const key = lookupQuery(q);
+    const token = ++desk.lookupToken;
+    const epoch = desk.epoch;
+    desk.lookupBusy = true;
+    renderDeskLookup();
+    const r = await call("GET", activationPath("/volunteers?" + key));
+    if (epoch !== desk.epoch || (r && r.gone)) return undefined;
+    if (token !== desk.lookupToken) return undefined;
+    desk.lookupBusy = false;
+    if (r && r.status === 200 && Array.isArray(r.data)) {
+      Object.assign(desk, { lookupKey: key, found: r.data, lookupError: null });
+    } else {
+      Object.assign(desk, { lookupKey: null, found: null, lookupError: requestError(r, "desk_lookup_failed") });
+    }
+    renderDeskLookup();
+    return desk.found;
+  }
+
+  // Enter: the one found is checked in at once (a scanner types the code and Enter); several
+  // found (a family sharing a phone) are listed to choose from; nobody found says so.
+  async function onLookupSubmit(ev) {
+    if (ev) ev.preventDefault();
+    if (desk.checkingIn !== null || app.activationId === null) return;
+    const input = $("desk-lookup");
+    if (activationClosed()) { desk.lookupError = { key: "conflict_activation_closed" }; renderDeskLookup(); return; }
+    const q = parseLookup(input.value);
+    if (!q) {
+      desk.lookupError = { key: input.value.trim() ? "desk_lookup_bad" : "desk_lookup_empty" };
+      renderDeskLookup();
+      input.select();
+      return;
+    }
+    const settled = desk.lookupKey === lookupQuery(q) && !desk.lookupBusy;
+    const found = settled ? desk.found : await runLookup(q);
+    if (!found) { if (found === null) input.select(); return; }
+    if (found.length === 1) { await checkIn(found[0]); return; }
+    if (found.length === 0) {
+      desk.lookupNote = { key: q.card ? "desk_not_found_card" : "desk_not_found_phone" };
+      renderDeskLookup();
+      if (q.phone) {
+        // Most likely a first visit: carry the number over to the form.
+        if (!$("vol-phone").value.trim()) $("vol-phone").value = input.value.trim();
+        $("vol-name").focus();
+      } else input.select();
+      return;
+    }
+    const first = $("desk-found").querySelector("button.found-checkin-btn:not([disabled])");
+    if (first) first.focus();
+  }
+
+  async function checkIn(v) {
+    if (desk.checkingIn !== null) return;
+    if (v.checked_in_today) { deskPersonDone({ volunteer: v, warnings: null, kind: v.left_today ? "left_today" : "already" }); return; }
+    const epoch = desk.epoch;
+    desk.checkingIn = v.id;
+    desk.lookupError = null;
+    renderDesk();
+    const r = await call("POST", activationPath("/volunteers/" + enc(v.id) + "/checkin"), {});
+    if (epoch !== desk.epoch || (r && r.gone)) return;
+    desk.checkingIn = null;
+    if (r && r.status === 201 && r.data && r.data.volunteer) {
+      deskPersonDone({ volunteer: r.data.volunteer, warnings: r.data.warnings || [], kind: "checked_in" });
+    } else if (r && r.status === 409 && r.data && r.data.code === "already_checked_in") {
+      deskPersonDone({ volunteer: v, warnings: null, kind: "already" });
+    } else {
+      desk.lookupError = requestError(r, "desk_checkin_failed");
+      renderDesk();
+      $("desk-lookup").focus();
+    }
+  }
+
+  // One person done: the result stays on screen, the inputs clear and focus goes back to the
+  // first input for the next person.
+  function deskPersonDone(result) {
+    clearTimeout(desk.lookupTimer);
+    desk.lookupToken += 1;
+    Object.assign(desk, { result, found: null, lookupKey: null, lookupBusy: false, lookupError: null, lookupNote: null,
+      insOpen: false, insError: null, conflict: null, regError: null });
+    $("desk-lookup").value = "";
+    setInsuranceFields("desk", result.volunteer.insurance);
+    renderDesk();
+    scheduleDeskToday();
+    $("desk-lookup").focus();
+  }
+
+  function renderDeskLookup() {
+    setText($("desk-lookup-error"), errText(desk.lookupError));
+    const status = desk.checkingIn !== null ? t("desk_checking_in") : desk.lookupBusy ? t("desk_looking_up")
+      : desk.lookupNote ? t(desk.lookupNote.key)
+      : desk.found && desk.found.length > 1 ? tf("desk_found_many", { n: desk.found.length }) : "";
+    setText($("desk-lookup-status"), status);
+    $("desk-lookup-status").hidden = status === "";
+    keyedList($("desk-found"), desk.found || [], (v) => v.id, buildFoundVolunteer, updateFoundVolunteer);
+  }
+
+  function buildFoundVolunteer() {
+    const li = el("li", "found-volunteer");
+    const r = { name: el("strong", "found-name"), sub: el("span", "found-sub"), badge: el("span", "vol-ins-badge"),
+      state: el("span", "vol-state-badge") };
+    const main = el("div", "found-main");
+    main.append(r.name, r.sub, r.state, r.badge);
+    r.button = actionButton("btn-primary btn-big found-checkin-btn", "checkin", null);
+    li.append(main, r.button);
+    li._r = r;
+    return li;
+  }
+
+  function updateFoundVolunteer(li, v) {
+    const r = li._r;
+    li.dataset.volunteerId = String(v.id);
+    setText(r.name, v.name);
+    setText(r.sub, [v.name_kana, v.card_code, [v.prefecture, v.city].filter(Boolean).join(""), v.group_name].filter(Boolean).join("・"));
+    insuredBadge(r.badge, v);
+    const state = volunteerState(v, liveDispatch().teams);
+    r.state.dataset.state = state;
+    setText(r.state, labelOf("vol_state_", state));
+    r.state.hidden = state === "absent";
+    setText(r.button, v.checked_in_today ? t("desk_show") : t("desk_checkin_btn"));
+    r.button.setAttribute("aria-label", v.name + " " + r.button.textContent);
+    r.button.disabled = desk.checkingIn !== null || activationClosed();
+  }
+
+  function insuredBadge(badge, v) {
+    badge.dataset.insured = v.insured_today ? "true" : "false";
+    setText(badge, v.insured_today ? t("ins_ok") : t("ins_missing"));
+  }
+
+  function onFoundClick(ev) {
+    const btn = ev.target.closest("button[data-action=checkin]");
+    if (!btn || btn.disabled) return;
+    const id = Number(btn.closest("li.found-volunteer").dataset.volunteerId);
+    const v = (desk.found || []).find((x) => x.id === id);
+    if (v) checkIn(v);
+  }
+
+  /* --- the person just done: card code, warnings, card, insurance --- */
+
+  function renderDeskResult() {
+    const res = desk.result;
+    $("desk-result").hidden = !res;
+    if (!res) return;
+    const v = res.volunteer;
+    const box = $("desk-result");
+    box.dataset.kind = res.kind;
+    box.dataset.insured = v.insured_today ? "true" : "false";
+    setText($("desk-result-title"), tf("desk_result_" + res.kind, { name: v.name }));
+    setText($("desk-result-name"), v.name);
+    setText($("desk-result-kana"), v.name_kana || "");
+    setText($("desk-result-code"), v.card_code);
+    const warnings = res.warnings ? res.warnings.map(localText) : insuranceWarnings(v).map((k) => t(k));
+    const key = JSON.stringify([lang, warnings]);
+    const list = $("desk-result-warnings");
+    if (list.dataset.key !== key) {
+      list.dataset.key = key;
+      list.replaceChildren(...warnings.map((w) => el("li", "warning-item", w)));
+    }
+    list.hidden = warnings.length === 0;
+    box.classList.toggle("has-warnings", warnings.length > 0);
+    setText($("desk-result-insurance"), insuranceText(v));
+    const link = $("desk-card-link");
+    link.href = "/volunteers/card?activation=" + enc(app.activationId) + "&volunteer=" + enc(v.id);
+    const toggle = $("desk-insurance-toggle");
+    toggle.setAttribute("aria-expanded", desk.insOpen ? "true" : "false");
+    toggle.classList.toggle("btn-warning", !v.insured_today);
+    toggle.classList.toggle("btn-quiet", v.insured_today);
+    toggle.disabled = activationClosed();
+    $("desk-insurance").hidden = !desk.insOpen;
+    $("desk-insurance-save").disabled = desk.insBusy || activationClosed();
+    setText($("desk-insurance-save"), desk.insBusy ? t("sending") : t("desk_insurance_save"));
+    setText($("desk-insurance-error"), errText(desk.insError));
+  }
+
+  function onInsuranceToggle() {
+    if (!desk.result) return;
+    desk.insOpen = !desk.insOpen;
+    desk.insError = null;
+    if (desk.insOpen) setInsuranceFields("desk", desk.result.volunteer.insurance);
+    renderDeskResult();
+    if (desk.insOpen) {
+      const first = document.querySelector("input[name='desk-ins']:checked") || $("desk-ins-joined");
+      first.focus();
+    }
+  }
+
+  async function onDeskInsuranceSave(ev) {
+    if (ev) ev.preventDefault();
+    const res = desk.result;
+    if (!res || desk.insBusy) return;
+    const ins = insuranceBody(insuranceChoice("desk"));
+    if (ins.error) {
+      desk.insError = { key: ins.error.key };
+      renderDeskResult();
+      markInvalid($("desk-insurance"), fieldTarget(ins.error.field, insuranceFieldIds("desk")));
+      return;
+    }
+    const epoch = desk.epoch;
+    desk.insBusy = true;
+    desk.insError = null;
+    renderDeskResult();
+    const r = await call("POST", activationPath("/volunteers/" + enc(res.volunteer.id) + "/insurance"), ins.body);
+    if (epoch !== desk.epoch || desk.result !== res || (r && r.gone)) return;
+    desk.insBusy = false;
+    if (r && r.status === 200 && r.data) {
+      // The server's check-in warnings are about the cover as it was: say it as it is now.
+      Object.assign(res, { volunteer: r.data, warnings: null, kind: "insured" });
+      desk.insOpen = false;
+      clearInvalid($("desk-insurance"));
+      scheduleDeskToday();
+      renderDeskResult();
+      $("desk-result").focus();
+      return;
+    }
+    desk.insError = requestError(r, "desk_insurance_failed");
+    renderDeskResult();
+    const field = r && r.status === 400 && r.data ? r.data.field : null;
+    if (!markInvalid($("desk-insurance"), fieldTarget(field, insuranceFieldIds("desk")))) $("desk-insurance-save").focus();
+  }
+
+  /* --- a first visit: register and check in --- */
+
+  function renderVolForm() {
+    const closed = activationClosed();
+    $("vol-submit").disabled = closed || desk.registering;
+    setText($("vol-submit"), desk.registering ? t("sending") : t("vol_submit"));
+    setText($("vol-error"), errText(desk.regError));
+    const c = desk.conflict;
+    $("vol-conflict").hidden = !c;
+    if (c) {
+      setText($("vol-conflict-text"), c.code ? tf("vol_conflict_text", { code: c.code }) : t("vol_conflict_text_plain"));
+      $("vol-conflict-checkin").disabled = closed || desk.registering || desk.checkingIn !== null;
+      $("vol-conflict-register").disabled = closed || desk.registering;
+    }
+  }
+
+  function volBody() {
+    return {
+      name: $("vol-name").value.trim(), name_kana: $("vol-kana").value.trim(), phone: $("vol-phone").value.trim(),
+      prefecture: $("vol-prefecture").value.trim(), city: $("vol-city").value.trim(), age_group: $("vol-age").value,
+      emergency_contact: $("vol-emergency").value.trim(), skills: checkedValues($("vol-skills")),
+      group_name: $("vol-group").value.trim(),
+    };
+  }
+
+  async function onVolSubmit(ev, allowSamePhone) {
+    if (ev) ev.preventDefault();
+    if (desk.registering || app.activationId === null) return;
+    const form = $("vol-form");
+    const body = volBody();
+    let problem = null;
+    if (!body.name) problem = { key: "vol_name_needed", field: "name" };
+    else if (!body.phone) problem = { key: "vol_phone_needed", field: "phone" };
+    else if (body.phone.normalize("NFKC").replace(/\D/g, "").length < 9) problem = { key: "vol_phone_short", field: "phone" };
+    const ins = insuranceBody(insuranceChoice("vol"));
+    if (!problem && ins.error) problem = ins.error;
+    if (activationClosed()) problem = { key: "conflict_activation_closed", field: null };
+    if (problem) {
+      desk.regError = { key: problem.key };
+      desk.conflict = null;
+      renderVolForm();
+      if (!markInvalid(form, fieldTarget(problem.field, VOL_FIELDS))) $("vol-error").focus();
+      return;
+    }
+    body.insurance = ins.body;
+    const epoch = desk.epoch;
+    desk.registering = true;
+    desk.regError = null;
+    desk.conflict = null;
+    renderVolForm();
+    const r = await call("POST", activationPath("/volunteers" + (allowSamePhone ? "?allow_same_phone=true" : "")), body);
+    if (epoch !== desk.epoch || (r && r.gone)) return;
+    desk.registering = false;
+    if (r && r.status === 201 && r.data && r.data.volunteer) {
+      resetVolForm();
+      deskPersonDone({ volunteer: r.data.volunteer, warnings: r.data.warnings || [], kind: "registered" });
+      return;
+    }
+    if (r && r.status === 409 && r.data && r.data.code === "already_registered") {
+      const who = parseAlreadyRegistered(r.data.error) || {};
+      desk.conflict = { id: who.id === undefined ? null : who.id, code: who.code || null, phone: body.phone };
+      renderVolForm();
+      $("vol-conflict-checkin").focus();
+      return;
+    }
+    desk.regError = requestError(r, "vol_register_failed");
+    renderVolForm();
+    const field = r && r.status === 400 && r.data ? r.data.field : null;
+    if (!markInvalid(form, fieldTarget(field, VOL_FIELDS))) $("vol-error").focus();
+  }
+
+  // The phone is registered already: check that person in instead (the form's entries were theirs).
+  async function onConflictCheckin() {
+    const c = desk.conflict;
+    if (!c || desk.checkingIn !== null) return;
+    const epoch = desk.epoch;
+    if (c.id === null) {
+      // No id in the answer: find them by the phone, as the returning desk would.
+      desk.conflict = null;
+      renderVolForm();
+      $("desk-lookup").value = c.phone;
+      onLookupSubmit(null);
+      return;
+    }
+    desk.checkingIn = c.id;
+    renderDesk();
+    let r = await call("POST", activationPath("/volunteers/" + enc(c.id) + "/checkin"), {});
+    if (epoch !== desk.epoch || (r && r.gone)) return;
+    desk.checkingIn = null;
+    let result = null;
+    if (r && r.status === 201 && r.data && r.data.volunteer) {
+      result = { volunteer: r.data.volunteer, warnings: r.data.warnings || [], kind: "checked_in" };
+    } else if (r && r.status === 409 && r.data && r.data.code === "already_checked_in") {
+      r = await call("GET", activationPath("/volunteers/" + enc(c.id)));
+      if (epoch !== desk.epoch || (r && r.gone)) return;
+      if (r && r.status === 200 && r.data) result = { volunteer: r.data, warnings: null, kind: "already" };
+    }
+    if (result) {
+      resetVolForm();
+      deskPersonDone(result);
+    } else {
+      desk.regError = requestError(r, "desk_checkin_failed");
+      renderDesk();
+      $("vol-error").focus();
+    }
+  }
+
+  /* --- today's list --- */
+
+  async function loadDeskToday() {
+    clearTimeout(desk.todayTimer);
+    desk.todayTimer = null;
+    if (!app.me || app.view !== "desk" || app.activationId === null) return;
+    const token = ++desk.todayToken;
+    const epoch = desk.epoch;
+    desk.todayLoading = true;
+    renderDeskToday();
+    const r = await call("GET", activationPath("/volunteers?today=true"));
+    if (token !== desk.todayToken || epoch !== desk.epoch || (r && r.gone)) return;
+    desk.todayLoading = false;
+    if (r && r.status === 200 && Array.isArray(r.data)) {
+      desk.today = r.data;
+      desk.todayError = null;
+    } else {
+      desk.todayError = requestError(r, "list_failed");
+    }
+    renderDeskToday();
+  }
+
+  function deskRowState(id) {
+    let st = desk.rowState.get(id);
+    if (!st) { st = { pending: null, error: null, confirm: false }; desk.rowState.set(id, st); }
+    return st;
+  }
+
+  function matchesQuery(q, parts) {
+    if (!q) return true;
+    const hay = parts.filter(Boolean).join(" ").normalize("NFKC").toLowerCase();
+    return q.split(/\s+/).every((w) => hay.indexOf(w) >= 0);
+  }
+
+  function renderDeskToday() {
+    if (!app.me || app.view !== "desk") return;
+    const list = desk.today || [];
+    const q = $("desk-today-q").value.normalize("NFKC").trim().toLowerCase();
+    const shown = list.filter((v) => matchesQuery(q, [v.name, v.name_kana, v.card_code, v.group_name, v.phone]));
+    keyedList($("desk-today"), shown, (v) => v.id, buildTodayRow, updateTodayRow);
+    $("desk-today-loading").hidden = !(desk.todayLoading && desk.today === null);
+    setText($("desk-today-error"), errText(desk.todayError));
+    $("desk-today-empty").hidden = !(desk.today && list.length === 0 && !desk.todayError);
+    const c = liveDispatch().volunteers;
+    setText($("desk-today-summary"), c ? tf("desk_today_summary", c) : "");
+    $("desk-today-reload").disabled = desk.todayLoading;
+  }
+
+  function buildTodayRow() {
+    const li = el("li", "desk-volunteer");
+    const r = {};
+    const head = el("div", "desk-volunteer-head");
+    r.name = el("strong", "vol-name");
+    r.code = el("span", "vol-code");
+    r.state = el("span", "vol-state-badge");
+    r.ins = el("span", "vol-ins-badge");
+    head.append(r.name, r.code, r.state, r.ins);
+    r.sub = el("p", "vol-sub");
+    const actions = el("div", "desk-volunteer-actions");
+    r.insurance = actionButton("btn-quiet vol-insurance-btn", "insurance", null);
+    r.card = el("a", "btn btn-quiet btn-link vol-card-link");
+    r.card.target = "_blank";
+    r.card.rel = "noopener";
+    r.certificate = el("a", "btn btn-quiet btn-link certificate-link");
+    r.certificate.target = "_blank";
+    r.certificate.rel = "noopener";
+    r.checkout = actionButton("btn-secondary checkout-btn", "checkout", null);
+    actions.append(r.insurance, r.card, r.certificate, r.checkout);
+    r.confirm = el("div", "confirm-box checkout-confirm");
+    r.confirm.setAttribute("role", "alertdialog");
+    r.confirmText = el("p");
+    const cb = el("div", "confirm-buttons");
+    r.confirmYes = actionButton("btn-warning", "checkout-yes", null);
+    r.confirmNo = actionButton("btn-secondary", "checkout-no", null);
+    cb.append(r.confirmYes, r.confirmNo);
+    r.confirm.append(r.confirmText, cb);
+    r.error = el("p", "error vol-error");
+    r.error.setAttribute("role", "alert");
+    li.append(head, r.sub, actions, r.confirm, r.error);
+    li._r = r;
+    return li;
+  }
+
+  function updateTodayRow(li, v) {
+    const r = li._r;
+    const st = deskRowState(v.id);
+    const closed = activationClosed();
+    const state = st.pending || volunteerState(v, liveDispatch().teams);
+    li.dataset.volunteerId = String(v.id);
+    li.dataset.state = state;
+    li.classList.toggle("is-pending", !!st.pending);
+    setText(r.name, v.name);
+    setText(r.code, v.card_code);
+    r.state.dataset.state = state;
+    setText(r.state, labelOf("vol_state_", state) + (st.pending ? " — " + t("sending") : ""));
+    insuredBadge(r.ins, v);
+    setText(r.sub, [v.name_kana, skillsText(v.skills), v.group_name].filter(Boolean).join("・"));
+    setText(r.insurance, t("desk_row_insurance"));
+    r.insurance.setAttribute("aria-label", v.name + " " + t("desk_row_insurance"));
+    r.insurance.disabled = closed;
+    setText(r.card, t("desk_card_short"));
+    r.card.href = "/volunteers/card?activation=" + enc(app.activationId) + "&volunteer=" + enc(v.id);
+    r.card.setAttribute("aria-label", v.name + " " + t("desk_card_print"));
+    setText(r.certificate, t("desk_certificate"));
+    r.certificate.href = "/volunteers/certificate?activation=" + enc(app.activationId) + "&volunteer=" + enc(v.id);
+    r.certificate.setAttribute("aria-label", v.name + " " + t("desk_certificate"));
+    setText(r.checkout, t("desk_checkout"));
+    r.checkout.setAttribute("aria-label", v.name + " " + t("desk_checkout"));
+    r.checkout.hidden = state === "left";
+    r.checkout.disabled = closed || !!st.pending || state !== "waiting";
+    r.checkout.title = state !== "waiting" && state !== "left" ? t("conflict_in_team") : "";
+    r.confirm.hidden = !st.confirm || r.checkout.disabled;
+    setText(r.confirmText, tf("desk_checkout_confirm", { name: v.name }));
+    setText(r.confirmYes, t("desk_checkout_yes"));
+    setText(r.confirmNo, t("cancel"));
+    setText(r.error, errText(st.error));
+  }
+
+  function onDeskTodayClick(ev) {
+    const btn = ev.target.closest("button[data-action]");
+    if (!btn || btn.disabled) return;
+    const li = btn.closest("li.desk-volunteer");
+    const id = Number(li.dataset.volunteerId);
+    const v = (desk.today || []).find((x) => x.id === id);
+    if (!v) return;
+    const st = deskRowState(id);
+    const action = btn.dataset.action;
+    if (action === "checkout") {
+      st.confirm = true;
+      st.error = null;
+      renderDeskToday();
+      li._r.confirmYes.focus();
+    } else if (action === "checkout-no") {
+      st.confirm = false;
+      renderDeskToday();
+      li._r.checkout.focus();
+    } else if (action === "checkout-yes") {
+      st.confirm = false;
+      checkOut(v);
+    } else if (action === "insurance") {
+      desk.result = { volunteer: v, warnings: null, kind: "insurance" };
+      desk.insOpen = true;
+      desk.insError = null;
+      setInsuranceFields("desk", v.insurance);
+      renderDeskResult();
+      $("desk-result").scrollIntoView({ block: "nearest" });
+      (document.querySelector("input[name='desk-ins']:checked") || $("desk-ins-joined")).focus();
+    }
+  }
+
+  // Optimistic: the row shows 帰宅 at once (marked as sending); the answer confirms it or puts
+  // the state back with the reason.
+  async function checkOut(v) {
+    const st = deskRowState(v.id);
+    if (st.pending) return;
+    if (activationClosed()) { st.error = { key: "conflict_activation_closed" }; renderDeskToday(); return; }
+    const epoch = desk.epoch;
+    st.pending = "left";
+    st.error = null;
+    renderDeskToday();
+    const r = await call("POST", activationPath("/volunteers/" + enc(v.id) + "/checkout"), {});
+    if (epoch !== desk.epoch || (r && r.gone)) return;
+    st.pending = null;
+    if (r && r.status === 204) {
+      desk.today = (desk.today || []).map((x) => (x.id === v.id ? Object.assign({}, x, { left_today: true }) : x));
+    } else {
+      st.error = requestError(r, "desk_checkout_failed");
+    }
+    renderDeskToday();
+  }
+
+  /* ---------- ニーズ受付: intake and the open needs ---------- */
+
+  const DUPLICATE_CHECK_MS = 400;
+
+  const nd = {
+    epoch: 0,
+    entries: new Map(),    // need id -> {need, status, pending, lastWrite, gone, fresh, error, confirmCancel, expanded, history, historyState}
+    order: [],             // need ids in display order (see stableOrder)
+    listKey: null,         // "activation|status filter" the entries belong to
+    status: "",            // the status filter ("" = every open need)
+    loaded: false,
+    loading: false,
+    token: 0,
+    writes: 0,             // answered status writes so far (a list read before one keeps it)
+    timer: null,           // debounced live refetch
+    listError: null,
+    dupTimer: null,
+    dupToken: 0,
+    dupKey: null,          // the phone and address the warning was asked for
+    dups: [],              // open needs with the same phone or address
+    saving: false,
+    formError: null,
+    done: null,            // {id, dups} after a need was taken in
+  };
+
+  const NEED_FIELDS = {
+    requester_name: "need-requester", phone: "need-phone", address: "need-address", district: "need-district",
+    category: "need-category", description: "need-description", people_needed: "need-people",
+    skills_needed: "need-skill-" + SKILLS[0], priority: "need-priority-normal",
+  };
+
+  function resetNeeds() {
+    clearTimeout(nd.timer);
+    clearTimeout(nd.dupTimer);
+    nd.epoch += 1;
+    nd.token += 1;
+    nd.dupToken += 1;
+    nd.entries.clear();
+    Object.assign(nd, { order: [], listKey: null, loaded: false, loading: false, timer: null, listError: null,
+      dupTimer: null, dupKey: null, dups: [], saving: false, formError: null, done: null });
+    $("needs-list").replaceChildren();
+    resetNeedForm();
+  }
+
+  function resetNeedForm() {
+    for (const id of ["need-requester", "need-phone", "need-address", "need-district", "need-description"]) $(id).value = "";
+    $("need-category").value = "";
+    $("need-people").value = "1";
+    for (const x of $("need-skills").querySelectorAll("input")) x.checked = false;
+    $("need-priority-normal").checked = true;
+    $("need-urgent").checked = false;
+    $("need-care").checked = false;
+    clearInvalid($("need-form"));
+  }
+
+  function enterNeeds() {
+    renderNeeds();
+    loadNeedsList(true);
+  }
+
+  function needsOnBoardMessage(msg, hadState) {
+    if (app.view !== "needs") return;
+    if (msg.type === "snapshot" && !hadState) return;
+    if (msg.type === "snapshot" || NEED_EVENTS.indexOf(msg.type) >= 0 || TEAM_EVENTS.indexOf(msg.type) >= 0) {
+      clearTimeout(nd.timer);
+      nd.timer = setTimeout(() => loadNeedsList(false), SWEEP_REFETCH_MS);
+    }
+  }
+
+  function renderNeeds() {
+    if (!app.me || app.view !== "needs") return;
+    centreNotices("needs");
+    renderNeedForm();
+    renderNeedsList();
+  }
+
+  /* --- intake --- */
+
+  function renderNeedForm() {
+    const closed = activationClosed();
+    $("need-submit").disabled = closed || nd.saving;
+    setText($("need-submit"), nd.saving ? t("sending") : t("need_submit"));
+    setText($("need-error"), errText(nd.formError));
+    const done = nd.done;
+    $("need-done").hidden = !done;
+    if (done) {
+      const dups = done.dups.map((d) => "#" + d.id).join(t("list_sep"));
+      setText($("need-done"), tf("need_done", { id: done.id }) + (dups ? " " + tf("need_done_dups", { ids: dups }) : ""));
+    }
+    renderNeedDups();
+    const districts = new Set((app.state ? app.state.safety : []).map((d) => d.district).filter(Boolean));
+    for (const n of liveDispatch().needs) if (n.district) districts.add(n.district);
+    const options = Array.from(districts).sort();
+    const list = $("need-district-list");
+    const key = JSON.stringify(options);
+    if (list.dataset.key !== key) {
+      list.dataset.key = key;
+      list.replaceChildren(...options.map((d) => { const o = el("option"); o.value = d; return o; }));
+    }
+  }
+
+  function renderNeedDups() {
+    const dups = nd.dups || [];
+    $("need-dups").hidden = dups.length === 0;
+    setText($("need-dups-text"), tf("need_dups_title", { ids: dups.map((d) => "#" + d.id).join(t("list_sep")) }));
+    keyedList($("need-dups-list"), dups, (d) => d.id, () => {
+      const li = el("li", "dup-item");
+      li._r = { button: actionButton("btn-quiet dup-show-btn", "show", null) };
+      li.appendChild(li._r.button);
+      return li;
+    }, (li, d) => {
+      li.dataset.needId = String(d.id);
+      li.dataset.reason = d.reason;
+      setText(li._r.button, tf("need_dup_item", { id: d.id, reason: labelOf("dup_", d.reason), status: needStatusLabel(d.status) }));
+    });
+  }
+
+  function onNeedContactInput() {
+    clearTimeout(nd.dupTimer);
+    nd.dupTimer = setTimeout(checkNeedDuplicates, DUPLICATE_CHECK_MS);
+  }
+
+  // As the phone is answered: open needs with this phone or address, before saving.
+  async function checkNeedDuplicates() {
+    clearTimeout(nd.dupTimer);
+    if (app.activationId === null) return;
+    const phone = $("need-phone").value.trim();
+    const address = $("need-address").value.trim();
+    const digits = phone.normalize("NFKC").replace(/\D/g, "");
+    const key = JSON.stringify([digits.length >= 6 ? digits : "", address]);
+    if (key === nd.dupKey) return;
+    const token = ++nd.dupToken;
+    const epoch = nd.epoch;
+    if (digits.length < 6 && !address) { nd.dupKey = key; nd.dups = []; renderNeedDups(); return; }
+    const r = await call("GET", activationPath("/needs/duplicates?phone=" + enc(phone) + "&address=" + enc(address)));
+    if (token !== nd.dupToken || epoch !== nd.epoch || (r && r.gone)) return;
+    // A failed check warns of nothing; the answer to saving lists duplicates again.
+    if (r && r.status === 200 && Array.isArray(r.data)) { nd.dupKey = key; nd.dups = r.data; }
+    renderNeedDups();
+  }
+
+  function needBody() {
+    const p = document.querySelector("input[name='need-priority']:checked");
+    return {
+      requester_name: $("need-requester").value.trim(), phone: $("need-phone").value.trim(),
+      address: $("need-address").value.trim(), district: $("need-district").value.trim(),
+      category: $("need-category").value, description: $("need-description").value.trim(),
+      people_needed: parseWhole($("need-people").value, 1, 100), skills_needed: checkedValues($("need-skills")),
+      priority: p ? p.value : "normal", urgent: $("need-urgent").checked, requires_care: $("need-care").checked,
+    };
+  }
+
+  async function onNeedSubmit(ev) {
+    if (ev) ev.preventDefault();
+    if (nd.saving || app.activationId === null) return;
+    const form = $("need-form");
+    const body = needBody();
+    let problem = null;
+    if (!body.requester_name) problem = { key: "need_requester_needed", field: "requester_name" };
+    else if (!body.address) problem = { key: "need_address_needed", field: "address" };
+    else if (!body.category) problem = { key: "need_category_needed", field: "category" };
+    else if (body.people_needed === null || Number.isNaN(body.people_needed)) problem = { key: "need_people_bad", field: "people_needed" };
+    if (activationClosed()) problem = { key: "conflict_activation_closed", field: null };
+    if (problem) {
+      nd.formError = { key: problem.key };
+      renderNeedForm();
+      if (!markInvalid(form, fieldTarget(problem.field, NEED_FIELDS))) $("need-error").focus();
+      return;
+    }
+    const epoch = nd.epoch;
+    nd.saving = true;
+    nd.formError = null;
+    nd.done = null;
+    renderNeedForm();
+    const r = await call("POST", activationPath("/needs"), body);
+    if (epoch !== nd.epoch || (r && r.gone)) return;
+    nd.saving = false;
+    if (r && r.status === 201 && r.data && r.data.need) {
+      nd.done = { id: r.data.need.id, dups: r.data.duplicates || [] };
+      clearTimeout(nd.dupTimer);
+      nd.dupToken += 1;
+      nd.dups = [];
+      nd.dupKey = null;
+      resetNeedForm();
+      renderNeedForm();
+      $("need-requester").focus();
+      return;
+    }
+    nd.formError = requestError(r, "need_save_failed");
+    renderNeedForm();
+    const field = r && r.status === 400 && r.data ? r.data.field : null;
+    if (!markInvalid(form, fieldTarget(field, NEED_FIELDS))) $("need-error").focus();
+  }
+
+  /* --- the open needs --- */
+
+  function needsKey() { return app.activationId + "|" + nd.status; }
+
+  // full: the server's order (urgent, priority, oldest); otherwise rows keep their places and
+  // new needs are appended, marked new (see stableOrder).
+  async function loadNeedsList(full) {
+    clearTimeout(nd.timer);
+    nd.timer = null;
+    if (!app.me || app.view !== "needs" || app.activationId === null) { renderNeeds(); return; }
+    const key = needsKey();
+    if (key !== nd.listKey) {
+      nd.entries.clear();
+      nd.order = [];
+      nd.listKey = key;
+      nd.loaded = false;
+      full = true;
+    }
+    const token = ++nd.token;
+    const writesAtStart = nd.writes;
+    nd.loading = true;
+    renderNeedsList();
+    const r = await call("GET", activationPath("/needs?open=true" + (nd.status ? "&status=" + enc(nd.status) : "")));
+    if (token !== nd.token || key !== nd.listKey || !app.me || (r && r.gone)) return;
+    nd.loading = false;
+    if (r && r.status === 200 && Array.isArray(r.data)) {
+      nd.listError = null;
+      applyNeeds(r.data, full, writesAtStart);
+      nd.loaded = true;
+    } else {
+      nd.listError = requestError(r, "list_failed");
+    }
+    renderNeedsList();
+  }
+
+  function applyNeeds(needs, full, writesAtStart) {
+    const ids = needs.map((n) => String(n.id));
+    let order = ids;
+    if (full) {
+      const keep = new Set(ids);
+      for (const id of Array.from(nd.entries.keys())) if (!keep.has(id)) nd.entries.delete(id);
+    } else {
+      const stable = stableOrder(nd.order, ids);
+      order = stable.order;
+      for (const id of stable.gone) { const e = nd.entries.get(id); if (e) e.gone = true; }
+    }
+    for (const n of needs) {
+      const id = String(n.id);
+      let e = nd.entries.get(id);
+      if (!e) {
+        e = { need: n, status: n.status, pending: null, lastWrite: -1, gone: false, fresh: !full && nd.loaded, error: null,
+          confirmCancel: false, expanded: false, history: null, historyState: null };
+        nd.entries.set(id, e);
+      }
+      const before = e.status;
+      e.gone = false;
+      if (full) e.fresh = false;
+      // A list read before this row's own write was answered may predate it: keep the write.
+      if (!e.pending && e.lastWrite <= writesAtStart) { e.need = n; e.status = n.status; }
+      if (e.expanded && e.status !== before) loadNeedHistory(id);
+    }
+    nd.order = order;
+  }
+
+  function renderNeedsList() {
+    if (!app.me || app.view !== "needs") return;
+    const items = nd.order.map((id) => nd.entries.get(id)).filter(Boolean);
+    keyedList($("needs-list"), items, (e) => String(e.need.id), buildNeedRow, updateNeedRow);
+    const visible = items.filter((e) => !e.gone);
+    setText($("needs-summary"), nd.loaded ? tf("needs_summary", { n: visible.length,
+      urgent: visible.filter((e) => e.need.urgent).length }) : "");
+    $("needs-loading").hidden = !(nd.loading && !nd.loaded);
+    setText($("needs-error"), errText(nd.listError));
+    $("needs-empty").hidden = !(nd.loaded && items.length === 0 && !nd.listError);
+    $("needs-reload").disabled = nd.loading;
+    if ($("needs-status").value !== nd.status) $("needs-status").value = nd.status;
+  }
+
+  // The status buttons a need may get by hand; cancelled has a confirm step of its own.
+  const NEED_STATUS_BUTTONS = ["surveyed", "done", "continuing"];
+
+  function buildNeedRow(e) {
+    const li = el("li", "person need-row");
+    li.dataset.needId = String(e.need.id);
+    const r = {};
+    const main = el("div", "person-main");
+    const head = el("div", "person-head");
+    r.id = el("span", "need-id");
+    r.title = el("h4", "need-title");
+    r.badge = el("span", "status-badge need-status-badge");
+    const badges = buildNeedBadges();
+    r.badges = badges.r;
+    r.fresh = el("span", "badge-new");
+    head.append(r.id, r.title, r.badge, badges.box, r.fresh);
+    r.gone = el("p", "person-gone");
+    r.facts = el("dl", "person-facts");
+    main.append(head, r.gone, r.facts);
+
+    const actions = el("div", "person-actions");
+    const buttons = el("div", "need-status-buttons");
+    r.statusButtons = NEED_STATUS_BUTTONS.map((s) => actionButton("btn-secondary need-status-btn", "status", s));
+    r.cancel = actionButton("btn-quiet need-cancel-btn", "cancel", null);
+    buttons.append(...r.statusButtons, r.cancel);
+    const row = el("div", "action-row");
+    r.note = el("input", "person-note need-note");
+    r.note.type = "text";
+    r.note.maxLength = 1000;
+    r.note.autocomplete = "off";
+    r.historyBtn = actionButton("btn-quiet need-history-btn", "history", null);
+    r.historyBtn.setAttribute("aria-controls", "need-history-" + e.need.id);
+    row.append(r.note, r.historyBtn);
+    r.confirm = el("div", "confirm-box need-cancel-confirm");
+    r.confirm.setAttribute("role", "alertdialog");
+    r.confirmText = el("p");
+    const cb = el("div", "confirm-buttons");
+    r.confirmYes = actionButton("btn-danger", "cancel-yes", null);
+    r.confirmNo = actionButton("btn-secondary", "cancel-no", null);
+    cb.append(r.confirmYes, r.confirmNo);
+    r.confirm.append(r.confirmText, cb);
+    r.error = el("p", "error need-error");
+    r.error.setAttribute("role", "alert");
+    actions.append(buttons, row, r.confirm, r.error);
+
+    r.history = el("div", "person-history need-history");
+    r.history.id = "need-history-" + e.need.id;
+    r.historyTitle = el("h5");
+    r.historyMsg = el("p", "notice");
+    r.historyList = el("ol", "history-list");
+    r.history.append(r.historyTitle, r.historyMsg, r.historyList);
+    li.append(main, actions, r.history);
+    li._r = r;
+    return li;
+  }
+
+  function updateNeedRow(li, e) {
+    const n = e.need;
+    const r = li._r;
+    const closed = activationClosed();
+    const shown = e.pending || e.status;
+    li.dataset.status = shown;
+    li.classList.toggle("is-pending", !!e.pending);
+    li.classList.toggle("is-gone", e.gone);
+    li.classList.toggle("is-urgent", !!n.urgent);
+    li.classList.toggle("is-new", !!e.fresh);
+    setText(r.id, "#" + n.id);
+    setText(r.title, categoryLabel(n.category) + "（" + (n.district || t("district_none")) + "）");
+    r.badge.dataset.status = shown;
+    setText(r.badge, needStatusLabel(shown) + (e.pending ? " — " + t("sending") : ""));
+    updateNeedBadges(r.badges, n);
+    setText(r.fresh, t("new_badge"));
+    r.fresh.hidden = !e.fresh;
+    setText(r.gone, e.gone ? t("need_gone") : "");
+    r.gone.hidden = !e.gone;
+    const factsKey = JSON.stringify([lang, n]);
+    if (r.facts.dataset.key !== factsKey) {
+      r.facts.dataset.key = factsKey;
+      r.facts.replaceChildren();
+      fact(r.facts, t("need_requester"), n.requester_name);
+      fact(r.facts, t("need_phone"), phoneNode(n.phone));
+      fact(r.facts, t("need_address"), n.address);
+      fact(r.facts, t("need_description"), n.description);
+      fact(r.facts, t("need_people"), tf("need_people_n", { n: n.people_needed }));
+      fact(r.facts, t("need_skills"), skillsText(n.skills_needed));
+      fact(r.facts, t("need_received"), [formatTime(n.received_at, new Date()), n.received_by].filter(Boolean).join(" "));
+    }
+    const targets = NEED_MANUAL[e.status] || [];
+    const disabled = closed || !!e.pending || e.gone;
+    r.statusButtons.forEach((b) => {
+      const s = b.dataset.status;
+      b.hidden = targets.indexOf(s) < 0;
+      setText(b, t("need_to_" + s));
+      b.disabled = disabled;
+    });
+    r.cancel.hidden = targets.indexOf("cancelled") < 0;
+    setText(r.cancel, t("need_to_cancelled"));
+    r.cancel.disabled = disabled;
+    const noteLabel = t("need_note");
+    if (r.note.placeholder !== noteLabel) { r.note.placeholder = noteLabel; r.note.setAttribute("aria-label", "#" + n.id + " " + noteLabel); }
+    r.note.disabled = disabled;
+    r.note.hidden = targets.length === 0;
+    r.confirm.hidden = !e.confirmCancel || disabled;
+    setText(r.confirmText, tf("need_cancel_confirm", { id: n.id }));
+    setText(r.confirmYes, t("need_cancel_yes"));
+    setText(r.confirmNo, t("cancel"));
+    setText(r.error, errText(e.error));
+    setText(r.historyBtn, t("history_show"));
+    r.historyBtn.setAttribute("aria-expanded", e.expanded ? "true" : "false");
+    r.history.hidden = !e.expanded;
+    if (e.expanded) {
+      setText(r.historyTitle, t("need_history_title"));
+      const msg = e.historyState === "error" ? t("history_failed")
+        : e.historyState === "loading" && !e.history ? t("loading") : "";
+      setText(r.historyMsg, msg);
+      r.historyMsg.hidden = msg === "";
+      const key = JSON.stringify([lang, e.history]);
+      if (r.historyList.dataset.key !== key) {
+        r.historyList.dataset.key = key;
+        const now = new Date();
+        r.historyList.replaceChildren(...(e.history || []).slice().reverse().map((h) => {
+          const item = el("li", "history-item");
+          const badge = el("span", "status-badge", needStatusLabel(h.status));
+          badge.dataset.status = h.status;
+          const time = el("time", "history-time", formatTime(h.changed_at, now));
+          time.dateTime = h.changed_at;
+          item.append(time, badge, el("span", "history-by", h.changed_by));
+          if (h.note) item.appendChild(el("span", "history-note", h.note));
+          return item;
+        }));
+      }
+    }
+  }
+
+  function needRowOf(id) {
+    return $("needs-list").querySelector("li.need-row[data-need-id='" + id + "']");
+  }
+
+  function onNeedsListClick(ev) {
+    const btn = ev.target.closest("button[data-action]");
+    if (!btn || btn.disabled) return;
+    const li = btn.closest("li.need-row");
+    const id = li && li.dataset.needId;
+    const e = id && nd.entries.get(id);
+    if (!e) return;
+    const action = btn.dataset.action;
+    if (action === "status") changeNeedStatus(id, btn.dataset.status);
+    else if (action === "cancel") {
+      e.confirmCancel = true;
+      e.error = null;
+      renderNeedsList();
+      li._r.confirmYes.focus();
+    } else if (action === "cancel-no") {
+      e.confirmCancel = false;
+      renderNeedsList();
+      li._r.cancel.focus();
+    } else if (action === "cancel-yes") {
+      e.confirmCancel = false;
+      changeNeedStatus(id, "cancelled");
+    } else if (action === "history") {
+      e.expanded = !e.expanded;
+      renderNeedsList();
+      if (e.expanded) loadNeedHistory(id);
+    }
+  }
+
+  // Optimistic: the row shows the new status at once (marked as sending); the answer confirms
+  // it or puts the old one back with the reason.
+  async function changeNeedStatus(id, status) {
+    const e = nd.entries.get(id);
+    const li = needRowOf(id);
+    if (!e || !li || e.pending) return;
+    if (activationClosed()) { e.error = { key: "conflict_activation_closed" }; renderNeedsList(); return; }
+    const note = li._r.note.value.trim();
+    e.pending = status;
+    e.error = null;
+    renderNeedsList();
+    const r = await call("POST", activationPath("/needs/" + enc(e.need.id) + "/status"), { status, note });
+    if (nd.entries.get(id) !== e || (r && r.gone)) return;
+    e.pending = null;
+    if (r && r.status === 200 && r.data) {
+      e.need = r.data;
+      e.status = r.data.status || status;
+      nd.writes += 1;
+      e.lastWrite = nd.writes;
+      if (li._r.note.value.trim() === note) li._r.note.value = "";
+      if (e.expanded) loadNeedHistory(id);
+    } else {
+      e.error = requestError(r, "need_status_failed");
+    }
+    renderNeedsList();
+  }
+
+  async function loadNeedHistory(id) {
+    const e = nd.entries.get(id);
+    if (!e || app.activationId === null) return;
+    e.historyState = "loading";
+    renderNeedsList();
+    const r = await call("GET", activationPath("/needs/" + enc(e.need.id)));
+    if (nd.entries.get(id) !== e || (r && r.gone)) return;
+    if (r && r.status === 200 && r.data && Array.isArray(r.data.history)) {
+      e.history = r.data.history;
+      e.historyState = "ok";
+    } else {
+      e.historyState = "error";
+    }
+    renderNeedsList();
+  }
+
+  // A duplicate named at intake: open it in the list (every open need when a filter hides it).
+  async function showNeed(id) {
+    const key = String(id);
+    if (!nd.entries.has(key) && nd.status !== "") {
+      nd.status = "";
+      await loadNeedsList(true);
+    }
+    const e = nd.entries.get(key);
+    const li = needRowOf(key);
+    if (!e || !li) return;
+    if (!e.expanded) { e.expanded = true; renderNeedsList(); loadNeedHistory(key); }
+    li.scrollIntoView({ block: "nearest" });
+    li._r.historyBtn.focus();
+  }
+
+  /* ---------- マッチング: need -> team; teams through dispatch, return, report; equipment ---------- */
+
+  const match = {
+    epoch: 0,              // bumped on reset: older answers are dropped
+    needId: null,          // the need picked (a team is formed for it)
+    needDetail: null,      // GET needs/{id}: address, description, requester
+    needToken: 0,
+    waiting: null,         // GET volunteers?waiting=true
+    waitingError: null,
+    waitingLoading: false,
+    waitingToken: 0,
+    waitingTimer: null,
+    leader: null,          // volunteer id
+    members: new Set(),    // volunteer ids (the leader too)
+    forming: false,
+    formError: null,
+    done: null,            // {name} after a team was formed
+    teams: null,           // active teams in full (GET teams?status=formed|dispatched|returned)
+    teamsError: null,
+    teamsToken: 0,
+    teamsTimer: null,
+    teamsDone: null,       // {key, name}: the last team action that took a team off the lists
+    rowState: new Map(),   // team id -> {busy, error, open: null|"return"|"report", confirmDisband}
+    eqBusy: false,
+    eqError: null,
+    eqRows: new Map(),     // equipment id -> {busy, error}
+  };
+
+  const TEAM_FIELDS = { name: "team-name", vehicle: "team-vehicle", leader_id: "team-member-q", member_ids: "team-member-q",
+    need_id: "match-need-title" };
+
+  function resetMatching() {
+    clearTimeout(match.waitingTimer);
+    clearTimeout(match.teamsTimer);
+    match.epoch += 1;
+    match.needToken += 1;
+    match.waitingToken += 1;
+    match.teamsToken += 1;
+    match.members = new Set();
+    match.rowState.clear();
+    match.eqRows.clear();
+    Object.assign(match, { needId: null, needDetail: null, waiting: null, waitingError: null, waitingLoading: false,
+      waitingTimer: null, leader: null, forming: false, formError: null, done: null, teams: null, teamsError: null,
+      teamsTimer: null, teamsDone: null, eqBusy: false, eqError: null });
+    for (const id of ["team-name", "team-vehicle", "team-member-q", "equipment-name", "equipment-total"]) $(id).value = "";
+    $("team-orientation").checked = false;
+    for (const id of ["match-needs", "team-members", "team-equipment", "teams-formed", "teams-dispatched", "teams-returned",
+      "equipment-rows"]) $(id).replaceChildren();
+  }
+
+  function enterMatching() {
+    renderMatching();
+    loadWaiting();
+    loadTeams();
+  }
+
+  function matchingOnBoardMessage(msg, hadState) {
+    if (app.view !== "matching") return;
+    if (msg.type === "snapshot" && !hadState) return;
+    const volunteer = VOLUNTEER_EVENTS.indexOf(msg.type) >= 0;
+    const team = TEAM_EVENTS.indexOf(msg.type) >= 0;
+    if (msg.type === "snapshot" || volunteer || team) {
+      clearTimeout(match.waitingTimer);
+      match.waitingTimer = setTimeout(loadWaiting, SWEEP_REFETCH_MS);
+    }
+    // Members' insurance shows in the team list too.
+    if (msg.type === "snapshot" || team || msg.type === "volunteer_insured") {
+      clearTimeout(match.teamsTimer);
+      match.teamsTimer = setTimeout(loadTeams, SWEEP_REFETCH_MS);
+    }
+  }
+
+  function renderMatching() {
+    if (!app.me || app.view !== "matching") return;
+    centreNotices("matching");
+    if (app.activationId !== null) {
+      $("day-summary-print").href = "/dispatch/day-summary/print?activation=" + enc(app.activationId);
+      $("day-summary-csv").href = activationPath("/day-summary/export");
+    }
+    renderMatchNeeds();
+    renderTeamBuilder();
+    renderTeamLists();
+    renderEquipmentRows();
+  }
+
+  /* --- picking a need --- */
+
+  function boardNeed(id) {
+    return liveDispatch().needs.find((n) => n.id === id) || null;
+  }
+
+  function renderMatchNeeds() {
+    const needs = liveDispatch().needs.slice().sort(needOrder);
+    keyedList($("match-needs"), needs, (n) => n.id, buildMatchNeed, updateMatchNeed);
+    $("match-needs-empty").hidden = !(app.state && needs.length === 0);
+  }
+
+  function buildMatchNeed() {
+    const li = el("li", "match-need");
+    const r = {};
+    r.button = actionButton("btn-quiet match-pick-btn", "pick", null);
+    r.id = el("span", "need-id");
+    r.category = el("strong", "need-category");
+    r.where = el("span", "need-district");
+    r.people = el("span", "need-people");
+    r.status = el("span", "status-badge need-status-badge");
+    const badges = buildNeedBadges();
+    r.badges = badges.r;
+    r.teams = el("span", "match-need-teams");
+    r.button.append(r.id, r.category, r.where, r.people, r.status, badges.box, r.teams);
+    li.appendChild(r.button);
+    li._r = r;
+    return li;
+  }
+
+  function updateMatchNeed(li, n) {
+    const r = li._r;
+    const picked = match.needId === n.id;
+    li.dataset.needId = String(n.id);
+    li.dataset.status = n.status;
+    li.classList.toggle("is-picked", picked);
+    li.classList.toggle("is-urgent", !!n.urgent);
+    setText(r.id, "#" + n.id);
+    setText(r.category, categoryLabel(n.category));
+    setText(r.where, n.district || t("district_none"));
+    setText(r.people, tf("need_people_n", { n: n.people_needed }));
+    r.status.dataset.status = n.status;
+    setText(r.status, needStatusLabel(n.status));
+    updateNeedBadges(r.badges, n);
+    const teams = liveDispatch().teams.filter((x) => x.need_id === n.id).map((x) => x.name);
+    setText(r.teams, teams.join(t("list_sep")));
+    r.teams.hidden = teams.length === 0;
+    r.button.setAttribute("aria-pressed", picked ? "true" : "false");
+    // A reported need is closed for new teams (the server's need_closed).
+    r.button.disabled = n.status === "reported";
+  }
+
+  function onMatchNeedsClick(ev) {
+    const btn = ev.target.closest("button[data-action=pick]");
+    if (!btn || btn.disabled) return;
+    pickNeed(Number(btn.closest("li.match-need").dataset.needId));
+  }
+
+  function pickNeed(id) {
+    if (match.needId !== id) {
+      match.needId = id;
+      match.needDetail = null;
+      match.formError = null;
+      clearInvalid($("team-form"));
+      loadNeedDetail();
+    }
+    match.done = null;
+    renderMatching();
+    if (match.waiting === null) loadWaiting();
+    $("match-need-title").focus();
+  }
+
+  async function loadNeedDetail() {
+    const id = match.needId;
+    if (id === null || app.activationId === null) return;
+    const token = ++match.needToken;
+    const r = await call("GET", activationPath("/needs/" + enc(id)));
+    if (token !== match.needToken || match.needId !== id || (r && r.gone)) return;
+    match.needDetail = r && r.status === 200 && r.data ? r.data : null;
+    renderTeamBuilder();
+  }
+
+  /* --- forming a team --- */
+
+  async function loadWaiting() {
+    clearTimeout(match.waitingTimer);
+    match.waitingTimer = null;
+    if (!app.me || app.view !== "matching" || app.activationId === null) return;
+    const token = ++match.waitingToken;
+    const epoch = match.epoch;
+    match.waitingLoading = true;
+    renderTeamBuilder();
+    const r = await call("GET", activationPath("/volunteers?waiting=true"));
+    if (token !== match.waitingToken || epoch !== match.epoch || (r && r.gone)) return;
+    match.waitingLoading = false;
+    if (r && r.status === 200 && Array.isArray(r.data)) {
+      match.waiting = r.data;
+      match.waitingError = null;
+      // Whoever left the pool (taken by another team, gone home) is no longer chosen.
+      const ids = new Set(r.data.map((v) => v.id));
+      for (const id of Array.from(match.members)) if (!ids.has(id)) match.members.delete(id);
+      if (match.leader !== null && !ids.has(match.leader)) match.leader = null;
+    } else {
+      match.waitingError = requestError(r, "list_failed");
+    }
+    renderTeamBuilder();
+  }
+
+  function renderTeamBuilder() {
+    if (!app.me || app.view !== "matching") return;
+    const closed = activationClosed();
+    $("team-done").hidden = !match.done;
+    setText($("team-done"), match.done ? tf("team_formed_done", match.done) : "");
+    const id = match.needId;
+    $("team-builder").hidden = id === null;
+    if (id === null) return;
+    const n = boardNeed(id);
+    const detail = match.needDetail;
+    const need = n || detail;
+    $("match-need-gone").hidden = !!n;
+    setText($("match-need-title"), need
+      ? tf("match_need_title", { id, category: categoryLabel(need.category), district: need.district || t("district_none"),
+        n: need.people_needed })
+      : "#" + id);
+    const facts = $("match-need-facts");
+    const factsKey = JSON.stringify([lang, detail, n]);
+    if (facts.dataset.key !== factsKey) {
+      facts.dataset.key = factsKey;
+      facts.replaceChildren();
+      if (detail) {
+        fact(facts, t("need_address"), detail.address);
+        fact(facts, t("need_requester"), detail.requester_name);
+        fact(facts, t("need_phone"), phoneNode(detail.phone));
+        fact(facts, t("need_description"), detail.description);
+      }
+      if (need) {
+        fact(facts, t("need_skills"), skillsText(need.skills_needed));
+        const flags = [need.urgent ? t("need_urgent_badge") : null, need.requires_care ? t("need_care_badge") : null,
+          tf("priority_badge", { p: labelOf("priority_", need.priority || "normal") })].filter(Boolean);
+        fact(facts, t("need_flags"), flags.join(t("list_sep")));
+      }
+    }
+
+    const wanted = new Set((need && need.skills_needed) || []);
+    const q = $("team-member-q").value.normalize("NFKC").trim().toLowerCase();
+    const pool = (match.waiting || []).filter((v) => match.members.has(v.id) || match.leader === v.id ||
+      matchesQuery(q, [v.name, v.name_kana, v.card_code, v.group_name].concat((v.skills || []).map(skillLabel))));
+    keyedList($("team-members"), pool, (v) => v.id, buildMemberRow, (tr, v) => updateMemberRow(tr, v, wanted));
+    $("team-waiting-loading").hidden = !(match.waitingLoading && match.waiting === null);
+    setText($("team-waiting-error"), errText(match.waitingError));
+    $("team-waiting-empty").hidden = !(match.waiting && match.waiting.length === 0);
+    const chosen = (match.waiting || []).filter((v) => match.members.has(v.id));
+    const uninsured = chosen.filter((v) => !v.insured_today).length;
+    setText($("team-count"), tf("team_count", { n: chosen.length, need: need ? need.people_needed : "–" }) +
+      (uninsured ? " " + tf("team_count_uninsured", { n: uninsured }) : ""));
+    $("team-count").classList.toggle("warn", uninsured > 0);
+
+    keyedList($("team-equipment"), liveDispatch().equipment, (e) => e.id, buildEquipmentPick, updateEquipmentPick);
+    $("team-equipment-empty").hidden = !(app.state && liveDispatch().equipment.length === 0);
+    $("team-submit").disabled = closed || match.forming || !n;
+    setText($("team-submit"), match.forming ? t("sending") : t("team_submit"));
+    setText($("team-error"), errText(match.formError));
+  }
+
+  function buildMemberRow(v) {
+    const tr = el("tr", "member-option");
+    const r = {};
+    const cell = (input, cls) => {
+      const td = el("td", "pick-cell " + cls);
+      const label = el("label", "cell-label");
+      label.appendChild(input);
+      td.appendChild(label);
+      return td;
+    };
+    r.leader = el("input", "leader-radio");
+    r.leader.type = "radio";
+    r.leader.name = "team-leader";
+    r.leader.value = String(v.id);
+    r.member = el("input", "member-check");
+    r.member.type = "checkbox";
+    r.member.value = String(v.id);
+    const nameTd = el("td", "member-name-cell");
+    r.name = el("strong", "member-name");
+    r.sub = el("span", "member-sub");
+    nameTd.append(r.name, r.sub);
+    const skillsTd = el("td");
+    r.skills = el("ul", "skill-chips");
+    skillsTd.appendChild(r.skills);
+    const insTd = el("td");
+    r.ins = el("span", "vol-ins-badge");
+    insTd.appendChild(r.ins);
+    tr.append(cell(r.leader, "leader-cell"), cell(r.member, "member-cell"), nameTd, skillsTd, insTd);
+    tr._r = r;
+    return tr;
+  }
+
+  function updateMemberRow(tr, v, wanted) {
+    const r = tr._r;
+    const leader = match.leader === v.id;
+    const member = leader || match.members.has(v.id);
+    tr.dataset.volunteerId = String(v.id);
+    tr.classList.toggle("is-selected", member);
+    tr.classList.toggle("is-leader", leader);
+    tr.classList.toggle("is-uninsured", !v.insured_today);
+    r.leader.checked = leader;
+    r.member.checked = member;
+    r.leader.setAttribute("aria-label", tf("team_make_leader", { name: v.name }));
+    r.member.setAttribute("aria-label", tf("team_make_member", { name: v.name }));
+    setText(r.name, v.name);
+    setText(r.sub, [v.name_kana, v.card_code, v.age_group ? labelOf("age_", v.age_group) : null, v.group_name].filter(Boolean).join("・"));
+    const key = JSON.stringify([lang, v.skills, Array.from(wanted)]);
+    if (r.skills.dataset.key !== key) {
+      r.skills.dataset.key = key;
+      r.skills.replaceChildren(...(v.skills || []).map((s) => {
+        const chip = el("li", "skill-chip" + (wanted.has(s) ? " is-match" : ""), skillLabel(s));
+        chip.dataset.skill = s;
+        return chip;
+      }));
+    }
+    insuredBadge(r.ins, v);
+  }
+
+  function onMembersChange(ev) {
+    const input = ev.target;
+    const id = Number(input.value);
+    if (input.classList.contains("leader-radio") && input.checked) {
+      match.leader = id;
+      match.members.add(id);
+    } else if (input.classList.contains("member-check")) {
+      if (input.checked) match.members.add(id);
+      else {
+        match.members.delete(id);
+        if (match.leader === id) match.leader = null;
+      }
+    }
+    match.formError = null;
+    renderTeamBuilder();
+  }
+
+  function buildEquipmentPick() {
+    const li = el("li", "equipment-option");
+    const label = el("label", "equipment-option-label");
+    const r = { name: el("span", "equipment-option-name"), stock: el("span", "equipment-option-stock"), qty: el("input", "qty-input equipment-qty") };
+    r.qty.type = "number";
+    r.qty.min = "0";
+    r.qty.step = "1";
+    r.qty.inputMode = "numeric";
+    label.append(r.name, r.qty, r.stock);
+    li.appendChild(label);
+    li._r = r;
+    return li;
+  }
+
+  function updateEquipmentPick(li, e) {
+    li.dataset.equipmentId = String(e.id);
+    li.classList.toggle("is-empty", e.available <= 0);
+    setText(li._r.name, e.name);
+    setText(li._r.stock, tf("equipment_in_stock", { n: e.available }));
+    li._r.qty.max = String(Math.max(0, e.available));
+    li._r.qty.disabled = e.available <= 0 && !li._r.qty.value;
+    li._r.qty.setAttribute("aria-label", e.name + " " + t("equipment_qty"));
+  }
+
+  // {list} of {equipment_id, quantity} from quantity inputs in `box`, or {error, input}.
+  function equipmentQuantities(box, inputSelector, limitOf) {
+    const list = [];
+    for (const input of box.querySelectorAll(inputSelector)) {
+      const li = input.closest("li[data-equipment-id]");
+      const id = Number(li.dataset.equipmentId);
+      const q = parseWhole(input.value, 0, 1000);
+      if (Number.isNaN(q)) return { error: { key: "equipment_qty_bad" }, input };
+      if (!q) continue;
+      const limit = limitOf(id);
+      if (limit !== null && q > limit) return { error: { key: "equipment_qty_over", extra: String(limit) }, input };
+      list.push({ equipment_id: id, quantity: q });
+    }
+    return { list };
+  }
+
+  function stockOf(id) {
+    const e = liveDispatch().equipment.find((x) => x.id === id);
+    return e ? e.available : null;
+  }
+
+  async function onTeamSubmit(ev) {
+    if (ev) ev.preventDefault();
+    if (match.forming || match.needId === null || app.activationId === null) return;
+    const form = $("team-form");
+    clearInvalid(form);
+    const fail = (error, input) => {
+      match.formError = error;
+      renderTeamBuilder();
+      if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); } else $("team-error").focus();
+    };
+    if (activationClosed()) { fail({ key: "conflict_activation_closed" }, null); return; }
+    if (match.leader === null) {
+      fail({ key: "team_leader_needed" }, $("team-members").querySelector("input.leader-radio") || $("team-member-q"));
+      return;
+    }
+    const eq = equipmentQuantities($("team-equipment"), "input.equipment-qty", stockOf);
+    if (eq.error) { fail(eq.error, eq.input); return; }
+    const body = {
+      need_id: match.needId, leader_id: match.leader,
+      member_ids: Array.from(match.members).filter((id) => id !== match.leader),
+      vehicle: $("team-vehicle").value.trim(), orientation_done: $("team-orientation").checked, equipment: eq.list,
+    };
+    const name = $("team-name").value.trim();
+    if (name) body.name = name;
+    const epoch = match.epoch;
+    match.forming = true;
+    match.formError = null;
+    renderTeamBuilder();
+    const r = await call("POST", activationPath("/teams"), body);
+    if (epoch !== match.epoch || (r && r.gone)) return;
+    match.forming = false;
+    if (r && r.status === 201 && r.data && r.data.id !== undefined) {
+      const team = r.data;
+      match.done = { name: team.name };
+      match.needId = null;
+      match.needDetail = null;
+      match.leader = null;
+      match.members = new Set();
+      for (const id of ["team-name", "team-vehicle", "team-member-q"]) $(id).value = "";
+      $("team-orientation").checked = false;
+      for (const input of $("team-equipment").querySelectorAll("input")) input.value = "";
+      putTeam(team);
+      renderMatching();
+      loadWaiting();
+      focusTeam(team.id);
+      return;
+    }
+    match.formError = requestError(r, "team_form_failed");
+    renderTeamBuilder();
+    const field = r && r.status === 400 && r.data ? r.data.field : null;
+    const m = field ? /^equipment\[(\d+)\]/.exec(field) : null;
+    if (m && body.equipment[Number(m[1])]) {
+      const item = body.equipment[Number(m[1])];
+      const li = $("team-equipment").querySelector("li[data-equipment-id='" + item.equipment_id + "']");
+      if (li) { li._r.qty.setAttribute("aria-invalid", "true"); li._r.qty.focus(); return; }
+    }
+    if (!markInvalid(form, fieldTarget(field, TEAM_FIELDS))) $("team-error").focus();
+  }
+
+  /* --- active teams --- */
+
+  async function loadTeams() {
+    clearTimeout(match.teamsTimer);
+    match.teamsTimer = null;
+    if (!app.me || app.view !== "matching" || app.activationId === null) return;
+    const token = ++match.teamsToken;
+    const epoch = match.epoch;
+    const answers = await Promise.all(TEAM_ACTIVE_STATUSES.map((s) => call("GET", activationPath("/teams?status=" + s))));
+    if (token !== match.teamsToken || epoch !== match.epoch || answers.some((r) => r && r.gone)) return;
+    const bad = answers.find((r) => !(r && r.status === 200 && Array.isArray(r.data)));
+    if (bad !== undefined) {
+      match.teamsError = requestError(bad, "list_failed");
+    } else {
+      match.teamsError = null;
+      match.teams = [].concat(...answers.map((r) => r.data));
+    }
+    renderTeamLists();
+  }
+
+  function putTeam(team) {
+    const list = (match.teams || []).filter((x) => x.id !== team.id);
+    if (TEAM_ACTIVE_STATUSES.indexOf(team.status) >= 0) list.push(team);
+    match.teams = list;
+  }
+
+  function teamRowState(id) {
+    let st = match.rowState.get(id);
+    if (!st) { st = { busy: null, error: null, open: null, confirmDisband: false }; match.rowState.set(id, st); }
+    return st;
+  }
+
+  function renderTeamLists() {
+    if (!app.me || app.view !== "matching") return;
+    const now = new Date();
+    const teams = match.teams || [];
+    for (const status of TEAM_ACTIVE_STATUSES) {
+      const list = sortTeams(teams.filter((x) => x.status === status), now);
+      keyedList($("teams-" + status), list, (x) => x.id, buildTeamRow, (li, x) => updateTeamRow(li, x, now));
+      $("teams-" + status + "-empty").hidden = !(match.teams && list.length === 0);
+    }
+    setText($("teams-error"), errText(match.teamsError));
+    $("teams-done").hidden = !match.teamsDone;
+    setText($("teams-done"), match.teamsDone ? tf(match.teamsDone.key, match.teamsDone) : "");
+  }
+
+  function subForm(cls, action) {
+    const f = el("form", "team-subform " + cls);
+    f.noValidate = true;
+    f.dataset.action = action;
+    return f;
+  }
+
+  function labelled(cls, key, control) {
+    const label = el("label", cls);
+    const span = el("span", "control-label");
+    span.dataset.labelKey = key;
+    label.append(span, control);
+    return label;
+  }
+
+  function checkLabel(cls, key) {
+    const label = el("label", "check-chip " + cls + "-label");
+    const input = el("input", cls);
+    input.type = "checkbox";
+    const span = el("span");
+    span.dataset.labelKey = key;
+    label.append(input, span);
+    return { label, input };
+  }
+
+  function buildTeamRow(team) {
+    const li = el("li", "team-row");
+    const r = {};
+    const head = el("div", "team-row-head");
+    r.name = el("h5", "team-row-name");
+    r.badge = el("span", "team-status-badge");
+    r.overdue = el("span", "overdue-badge");
+    head.append(r.name, r.badge, r.overdue);
+    r.need = el("p", "team-row-need");
+    r.times = el("p", "team-row-times");
+    r.members = el("ul", "team-member-list");
+    r.extra = el("p", "team-row-extra");
+    r.check = el("p", "team-row-check");
+
+    // Before leaving: orientation, vehicle, more equipment; then 送り出し; or 解散.
+    r.formed = el("div", "team-actions");
+    r.prepare = subForm("team-prepare", "prepare");
+    const orient = checkLabel("team-orientation", "team_orientation");
+    r.orientation = orient.input;
+    r.vehicle = el("input", "team-vehicle");
+    r.vehicle.type = "text";
+    r.vehicle.maxLength = 100;
+    r.vehicle.autocomplete = "off";
+    r.addEquipment = el("ul", "equipment-pick team-add-equipment");
+    r.prepareBtn = el("button", "btn btn-secondary team-prepare-btn");
+    r.prepareBtn.type = "submit";
+    r.prepare.append(orient.label, labelled("stack-field", "team_vehicle", r.vehicle), r.addEquipment, r.prepareBtn);
+    r.dispatch = subForm("team-dispatch-form", "dispatch");
+    r.hours = el("input", "qty-input team-hours");
+    r.hours.type = "number";
+    r.hours.min = "0.25";
+    r.hours.max = "24";
+    r.hours.step = "0.25";
+    r.hours.value = "4";
+    r.dispatchBtn = el("button", "btn btn-primary btn-big team-dispatch-btn");
+    r.dispatchBtn.type = "submit";
+    r.dispatch.append(labelled("inline-field", "team_hours_out", r.hours), r.dispatchBtn);
+    r.disband = actionButton("btn-quiet team-disband-btn", "disband", null);
+    r.disbandConfirm = el("div", "confirm-box team-disband-confirm");
+    r.disbandConfirm.setAttribute("role", "alertdialog");
+    r.disbandText = el("p");
+    const dcb = el("div", "confirm-buttons");
+    r.disbandYes = actionButton("btn-danger", "disband-yes", null);
+    r.disbandNo = actionButton("btn-secondary", "disband-no", null);
+    dcb.append(r.disbandYes, r.disbandNo);
+    r.disbandConfirm.append(r.disbandText, dcb);
+    r.formed.append(r.prepare, r.dispatch, r.disband, r.disbandConfirm);
+
+    // Out: 帰着 with the return check.
+    r.out = el("div", "team-actions");
+    r.returnOpen = actionButton("btn-primary btn-big team-return-btn", "return-open", null);
+    r.returnForm = subForm("team-return-form", "return");
+    // Everyone back or not is asked, not assumed: neither is chosen until someone counts.
+    const back = el("fieldset", "check-group");
+    r.allBackLegend = el("legend", "control-label");
+    const brow = el("div", "chip-row");
+    r.allBack = ["yes", "no"].map((v) => {
+      const label = el("label", "check-chip" + (v === "no" ? " check-urgent" : ""));
+      const input = el("input", "return-all-back");
+      input.type = "radio";
+      input.name = "return-all-back-" + team.id;
+      input.value = v;
+      const span = el("span");
+      span.dataset.labelKey = v === "yes" ? "team_all_back_yes" : "team_all_back_no";
+      label.append(input, span);
+      brow.appendChild(label);
+      return input;
+    });
+    back.append(r.allBackLegend, brow);
+    const injuries = checkLabel("return-injuries", "team_injuries");
+    r.injuries = injuries.input;
+    r.injuryNotes = el("textarea", "return-injury-notes");
+    r.injuryNotes.rows = 2;
+    r.injuryNotes.maxLength = 2000;
+    r.nearMisses = el("textarea", "return-near-misses");
+    r.nearMisses.rows = 2;
+    r.nearMisses.maxLength = 2000;
+    r.returnSubmit = el("button", "btn btn-primary return-submit");
+    r.returnSubmit.type = "submit";
+    r.returnCancel = actionButton("btn-secondary", "return-cancel", null);
+    const rb = el("div", "confirm-buttons");
+    rb.append(r.returnSubmit, r.returnCancel);
+    r.injuryField = labelled("stack-field", "team_injury_notes", r.injuryNotes);
+    r.returnForm.append(back, injuries.label, r.injuryField, labelled("stack-field", "team_near_misses", r.nearMisses), rb);
+    r.out.append(r.returnOpen, r.returnForm);
+
+    // Back: 活動報告.
+    r.back = el("div", "team-actions");
+    r.reportOpen = actionButton("btn-primary btn-big team-report-btn", "report-open", null);
+    r.reportForm = subForm("team-report-form", "report");
+    const outcome = el("fieldset", "check-group");
+    r.outcomeLegend = el("legend", "control-label");
+    const orow = el("div", "chip-row");
+    r.outcomes = ["done", "continue"].map((o) => {
+      const label = el("label", "check-chip");
+      const input = el("input", "report-outcome");
+      input.type = "radio";
+      input.name = "report-outcome-" + team.id;
+      input.value = o;
+      const span = el("span");
+      span.dataset.labelKey = "team_outcome_" + o;
+      label.append(input, span);
+      orow.appendChild(label);
+      return input;
+    });
+    outcome.append(r.outcomeLegend, orow);
+    r.reportHours = el("input", "qty-input report-hours");
+    r.reportHours.type = "number";
+    r.reportHours.min = "0";
+    r.reportHours.max = "24";
+    r.reportHours.step = "0.5";
+    r.reportNotes = el("textarea", "report-notes");
+    r.reportNotes.rows = 2;
+    r.reportNotes.maxLength = 4000;
+    r.returned = el("ul", "equipment-pick report-equipment");
+    r.returnedTitle = el("p", "control-label");
+    r.reportSubmit = el("button", "btn btn-primary report-submit");
+    r.reportSubmit.type = "submit";
+    r.reportCancel = actionButton("btn-secondary", "report-cancel", null);
+    const pb = el("div", "confirm-buttons");
+    pb.append(r.reportSubmit, r.reportCancel);
+    r.reportForm.append(outcome, labelled("inline-field", "team_hours", r.reportHours),
+      labelled("stack-field", "team_report_notes", r.reportNotes), r.returnedTitle, r.returned, pb);
+    r.back.append(r.reportOpen, r.reportForm);
+
+    r.error = el("p", "error team-error");
+    r.error.setAttribute("role", "alert");
+    li.append(head, r.need, r.times, r.members, r.extra, r.check, r.formed, r.out, r.back, r.error);
+    li._r = r;
+    return li;
+  }
+
+  // Fills a team row's inputs from the team (when it arrives or changes, not on every render:
+  // what is being typed stays).
+  function syncTeamInputs(r, team) {
+    r.orientation.checked = !!team.orientation_done;
+    for (const x of r.allBack) x.checked = false;
+    r.vehicle.value = team.vehicle || "";
+    for (const input of r.addEquipment.querySelectorAll("input")) input.value = "";
+    r.outcomes[0].checked = true;
+    const hours = halfHours(team.dispatched_at, team.returned_at);
+    r.reportHours.value = hours === null ? "" : String(hours);
+    // What is still out is assumed back; the report says otherwise by lowering it.
+    keyedList(r.returned, team.equipment || [], (x) => x.equipment_id, buildEquipmentPick, (li, x) => {
+      li.dataset.equipmentId = String(x.equipment_id);
+      li._r.qty.value = String(Math.max(0, x.issued - x.returned));
+    });
+  }
+
+  function updateTeamRow(li, team, now) {
+    const r = li._r;
+    const st = teamRowState(team.id);
+    const closed = activationClosed();
+    const busy = !!st.busy;
+    const teamKey = JSON.stringify(team);
+    if (li.dataset.teamKey !== teamKey) { li.dataset.teamKey = teamKey; syncTeamInputs(r, team); }
+    const times = teamTimesText(team, now);
+    li.dataset.teamId = String(team.id);
+    li.dataset.status = team.status;
+    li.classList.toggle("is-overdue", times.timing.overdue);
+    for (const span of li.querySelectorAll("[data-label-key]")) setText(span, t(span.dataset.labelKey));
+    setText(r.name, team.name);
+    r.badge.dataset.status = team.status;
+    setText(r.badge, teamStatusLabel(team.status));
+    setText(r.overdue, times.timing.overdue ? tf("team_overdue", { d: formatDuration(times.timing.overdueBy) }) : "");
+    r.overdue.hidden = !times.timing.overdue;
+    const n = boardNeed(team.need_id);
+    setText(r.need, "#" + team.need_id + (n ? " " + categoryLabel(n.category) + "・" + (n.district || t("district_none")) : ""));
+    const parts = [tf("team_formed_at", { at: formatTime(team.formed_at, now) })];
+    if (team.dispatched_at) parts.push(tf("team_left_at", { at: formatTime(team.dispatched_at, now) }));
+    if (team.status === "dispatched") parts.push(times.elapsed, times.back);
+    if (team.returned_at) parts.push(tf("team_back_at", { at: formatTime(team.returned_at, now) }));
+    setText(r.times, parts.filter(Boolean).join(" ／ "));
+
+    const mkey = JSON.stringify([lang, team.members]);
+    if (r.members.dataset.key !== mkey) {
+      r.members.dataset.key = mkey;
+      // The leader first: who to call about the team.
+      const members = (team.members || []).slice().sort((x, y) => (y.leader ? 1 : 0) - (x.leader ? 1 : 0));
+      r.members.replaceChildren(...members.map((m) => {
+        const item = el("li", "team-member");
+        item.dataset.volunteerId = String(m.volunteer_id);
+        item.classList.toggle("is-leader", !!m.leader);
+        item.classList.toggle("is-uninsured", !m.insured_today);
+        if (m.leader) item.appendChild(el("span", "leader-badge", t("team_leader")));
+        item.append(el("span", "team-member-name", m.name), el("span", "team-member-code", m.card_code));
+        const tel = phoneNode(m.phone);
+        if (tel) item.appendChild(typeof tel === "string" ? el("span", "team-member-phone", tel) : tel);
+        if (!m.insured_today) item.appendChild(el("span", "vol-ins-badge", t("ins_missing")));
+        return item;
+      }));
+    }
+    const equipment = (team.equipment || []).map((x) => x.name + " " + x.issued +
+      (x.returned ? tf("team_returned_n", { n: x.returned }) : "")).join(t("list_sep"));
+    setText(r.extra, [team.vehicle ? t("team_vehicle") + "：" + team.vehicle : null,
+      equipment ? t("team_equipment_legend") + "：" + equipment : null,
+      team.orientation_done ? t("team_orientation_done") : t("team_orientation_not_done")].filter(Boolean).join(" ／ "));
+    r.extra.classList.toggle("warn", !team.orientation_done && team.status === "formed");
+    const check = team.return_check;
+    r.check.hidden = !check;
+    if (check) {
+      setText(r.check, [check.all_back ? t("team_check_all_back") : t("team_check_not_all_back"),
+        check.injuries ? t("team_check_injuries") + (check.injury_notes ? "：" + check.injury_notes : "") : t("team_check_no_injuries"),
+        check.near_misses ? t("team_near_misses") + "：" + check.near_misses : null].filter(Boolean).join(" ／ "));
+      r.check.classList.toggle("warn", !check.all_back || !!check.injuries);
+    }
+
+    // Before leaving.
+    r.formed.hidden = team.status !== "formed";
+    keyedList(r.addEquipment, liveDispatch().equipment, (e) => e.id, buildEquipmentPick, updateEquipmentPick);
+    for (const x of [r.orientation, r.vehicle, r.prepareBtn, r.hours, r.dispatchBtn, r.disband]) x.disabled = closed || busy;
+    setText(r.prepareBtn, st.busy === "prepare" ? t("sending") : t("team_prepare"));
+    setText(r.dispatchBtn, st.busy === "dispatch" ? t("sending") : t("team_dispatch"));
+    r.dispatchBtn.setAttribute("aria-label", team.name + " " + t("team_dispatch"));
+    setText(r.disband, t("team_disband"));
+    r.disbandConfirm.hidden = !st.confirmDisband || closed || busy;
+    setText(r.disbandText, tf("team_disband_confirm", { name: team.name }));
+    setText(r.disbandYes, t("team_disband_yes"));
+    setText(r.disbandNo, t("cancel"));
+
+    // Out.
+    r.out.hidden = team.status !== "dispatched";
+    setText(r.returnOpen, t("team_return"));
+    r.returnOpen.setAttribute("aria-label", team.name + " " + t("team_return"));
+    r.returnOpen.hidden = st.open === "return";
+    r.returnOpen.disabled = closed || busy;
+    r.returnForm.hidden = st.open !== "return";
+    r.injuryField.hidden = !r.injuries.checked;
+    setText(r.allBackLegend, t("team_all_back"));
+    setText(r.returnSubmit, st.busy === "return" ? t("sending") : t("team_return_submit"));
+    r.returnSubmit.disabled = closed || busy;
+    setText(r.returnCancel, t("cancel"));
+
+    // Back.
+    r.back.hidden = team.status !== "returned";
+    setText(r.reportOpen, t("team_report"));
+    r.reportOpen.setAttribute("aria-label", team.name + " " + t("team_report"));
+    r.reportOpen.hidden = st.open === "report";
+    r.reportOpen.disabled = closed || busy;
+    r.reportForm.hidden = st.open !== "report";
+    setText(r.outcomeLegend, t("team_outcome"));
+    setText(r.returnedTitle, t("team_equipment_back"));
+    r.returnedTitle.hidden = !(team.equipment && team.equipment.length);
+    for (const item of r.returned.children) {
+      const e = (team.equipment || []).find((x) => String(x.equipment_id) === item.dataset.equipmentId);
+      if (!e) continue;
+      setText(item._r.name, e.name);
+      setText(item._r.stock, tf("team_issued", { issued: e.issued, returned: e.returned }));
+      item._r.qty.max = String(Math.max(0, e.issued - e.returned));
+      item._r.qty.setAttribute("aria-label", e.name + " " + t("team_equipment_back"));
+    }
+    setText(r.reportSubmit, st.busy === "report" ? t("sending") : t("team_report_submit"));
+    r.reportSubmit.disabled = closed || busy;
+    setText(r.reportCancel, t("cancel"));
+
+    setText(r.error, errText(st.error));
+  }
+
+  function teamOf(li) {
+    const id = Number(li.dataset.teamId);
+    return (match.teams || []).find((x) => x.id === id) || null;
+  }
+
+  function focusTeam(id) {
+    const li = document.querySelector("#matching-view li.team-row[data-team-id='" + id + "']");
+    if (!li) { $("teams-done").focus(); return; }
+    const r = li._r;
+    const target = li.dataset.status === "formed" ? (r.orientation.checked ? r.dispatchBtn : r.orientation)
+      : li.dataset.status === "dispatched" ? r.returnOpen : li.dataset.status === "returned" ? r.reportOpen : null;
+    if (target && !target.disabled) target.focus();
+    li.scrollIntoView({ block: "nearest" });
+  }
+
+  function onTeamsClick(ev) {
+    const btn = ev.target.closest("button[data-action]");
+    if (!btn || btn.disabled) return;
+    const li = btn.closest("li.team-row");
+    const team = li && teamOf(li);
+    if (!team) return;
+    const st = teamRowState(team.id);
+    const r = li._r;
+    const action = btn.dataset.action;
+    if (action === "disband") { st.confirmDisband = true; st.error = null; renderTeamLists(); r.disbandYes.focus(); }
+    else if (action === "disband-no") { st.confirmDisband = false; renderTeamLists(); r.disband.focus(); }
+    else if (action === "disband-yes") { st.confirmDisband = false; teamAction(team, "disband", {}); }
+    else if (action === "return-open") { st.open = "return"; st.error = null; renderTeamLists(); r.allBack[0].focus(); }
+    else if (action === "return-cancel") { st.open = null; renderTeamLists(); r.returnOpen.focus(); }
+    else if (action === "report-open") {
+      st.open = "report";
+      st.error = null;
+      renderTeamLists();
+      (r.outcomes.find((x) => x.checked) || r.outcomes[0]).focus();
+    } else if (action === "report-cancel") { st.open = null; renderTeamLists(); r.reportOpen.focus(); }
+  }
+
+  function onTeamsChange(ev) {
+    if (ev.target.classList.contains("return-injuries")) renderTeamLists();
+  }
+
+  // The sub-forms of a team row: Enter in a field sends it, as a button would.
+  function onTeamsSubmit(ev) {
+    const form = ev.target.closest("form[data-action]");
+    if (!form) return;
+    ev.preventDefault();
+    const li = form.closest("li.team-row");
+    const team = li && teamOf(li);
+    if (!team) return;
+    const st = teamRowState(team.id);
+    const r = li._r;
+    const fail = (key, input, extra) => {
+      st.error = { key, extra };
+      renderTeamLists();
+      if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
+    };
+    for (const x of li.querySelectorAll("[aria-invalid='true']")) x.removeAttribute("aria-invalid");
+    const action = form.dataset.action;
+    if (action === "prepare") {
+      const eq = equipmentQuantities(r.addEquipment, "input.equipment-qty", stockOf);
+      if (eq.error) { fail(eq.error.key, eq.input, eq.error.extra); return; }
+      const body = { orientation_done: r.orientation.checked, vehicle: r.vehicle.value.trim() };
+      if (eq.list.length) body.equipment = eq.list;
+      teamAction(team, "prepare", body);
+    } else if (action === "dispatch") {
+      const hours = parseHours(r.hours.value, 0.25, 24);
+      if (Number.isNaN(hours)) { fail("team_hours_out_bad", r.hours); return; }
+      teamAction(team, "dispatch", hours === null ? {} : { hours_out: hours });
+    } else if (action === "return") {
+      const counted = r.allBack.find((x) => x.checked);
+      if (!counted) { fail("team_all_back_choose", r.allBack[0]); return; }
+      const injuryNotes = r.injuryNotes.value.trim();
+      if (r.injuries.checked && !injuryNotes) { fail("team_injury_notes_needed", r.injuryNotes); return; }
+      teamAction(team, "return", { injuries: r.injuries.checked, injury_notes: r.injuries.checked ? injuryNotes : "",
+        near_misses: r.nearMisses.value.trim(), all_back: counted.value === "yes" });
+    } else if (action === "report") {
+      const outcome = (r.outcomes.find((x) => x.checked) || r.outcomes[0]).value;
+      const hours = parseHours(r.reportHours.value, 0, 24);
+      if (hours === null || Number.isNaN(hours)) { fail("team_hours_bad", r.reportHours); return; }
+      const limits = new Map((team.equipment || []).map((x) => [x.equipment_id, x.issued - x.returned]));
+      const eq = equipmentQuantities(r.returned, "input.equipment-qty", (id) => (limits.has(id) ? limits.get(id) : null));
+      if (eq.error) { fail(eq.error.key, eq.input, eq.error.extra); return; }
+      teamAction(team, "report", { outcome, hours, notes: r.reportNotes.value.trim(), equipment_returned: eq.list });
+    }
+  }
+
+  // The input of a team row a 400 names.
+  function teamFieldInput(r, field) {
+    const map = { injury_notes: r.injuryNotes, near_misses: r.nearMisses, hours: r.reportHours, hours_out: r.hours,
+      vehicle: r.vehicle, notes: r.reportNotes };
+    if (!field) return null;
+    const m = /^(equipment|equipment_returned)\[(\d+)\]/.exec(field);
+    if (m) {
+      const box = m[1] === "equipment" ? r.addEquipment : r.returned;
+      const inputs = Array.from(box.querySelectorAll("input")).filter((x) => x.value.trim() !== "" && x.value.trim() !== "0");
+      return inputs[Number(m[2])] || null;
+    }
+    return map[field] || null;
+  }
+
+  async function teamAction(team, action, body) {
+    const st = teamRowState(team.id);
+    if (st.busy) return;
+    if (activationClosed()) { st.error = { key: "conflict_activation_closed" }; renderTeamLists(); return; }
+    const epoch = match.epoch;
+    st.busy = action;
+    st.error = null;
+    match.teamsDone = null;
+    match.done = null;
+    renderTeamBuilder();
+    renderTeamLists();
+    const r = await call("POST", activationPath("/teams/" + enc(team.id) + "/" + action), body);
+    if (epoch !== match.epoch || (r && r.gone)) return;
+    st.busy = null;
+    if (r && r.status === 200 && r.data && r.data.id !== undefined) {
+      st.open = null;
+      putTeam(r.data);
+      if (action === "report" || action === "disband") {
+        match.teamsDone = { key: action === "report" ? "team_reported_done" : "team_disbanded_done", name: r.data.name };
+      }
+      renderTeamLists();
+      focusTeam(r.data.id);
+      return;
+    }
+    st.error = requestError(r, "team_action_failed");
+    renderTeamLists();
+    const li = document.querySelector("#matching-view li.team-row[data-team-id='" + team.id + "']");
+    if (!li) return;
+    const input = teamFieldInput(li._r, r && r.status === 400 && r.data ? r.data.field : null);
+    if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
+  }
+
+  /* --- equipment stock --- */
+
+  function renderEquipmentRows() {
+    const list = liveDispatch().equipment;
+    keyedList($("equipment-rows"), list, (e) => e.id, buildEquipmentRow, updateEquipmentRow);
+    $("equipment-empty").hidden = !(app.state && list.length === 0);
+    const closed = activationClosed();
+    $("equipment-submit").disabled = closed || match.eqBusy;
+    setText($("equipment-submit"), match.eqBusy ? t("sending") : t("equipment_add"));
+    setText($("equipment-error"), errText(match.eqError));
+  }
+
+  function buildEquipmentRow() {
+    const li = el("li", "equipment-row");
+    const r = { name: el("strong", "equipment-row-name"), count: el("span", "equipment-row-count") };
+    const head = el("div", "equipment-row-head");
+    head.append(r.name, r.count);
+    r.form = el("form", "equipment-adjust-form");
+    r.form.noValidate = true;
+    r.add = el("input", "qty-input equipment-add");
+    r.add.type = "number";
+    r.add.step = "1";
+    r.add.min = "-100000";
+    r.add.max = "100000";
+    r.button = el("button", "btn btn-secondary equipment-adjust-btn");
+    r.button.type = "submit";
+    r.form.append(r.add, r.button);
+    r.error = el("p", "error equipment-row-error");
+    r.error.setAttribute("role", "alert");
+    li.append(head, r.form, r.error);
+    li._r = r;
+    return li;
+  }
+
+  function updateEquipmentRow(li, e) {
+    const r = li._r;
+    const st = match.eqRows.get(e.id) || { busy: false, error: null };
+    li.dataset.equipmentId = String(e.id);
+    li.dataset.available = String(e.available);
+    li.classList.toggle("is-empty", e.available <= 0);
+    setText(r.name, e.name);
+    setText(r.count, tf("equipment_row_count", { available: e.available, total: e.total, out: e.total - e.available }));
+    r.add.placeholder = t("equipment_add_placeholder");
+    r.add.setAttribute("aria-label", e.name + " " + t("equipment_adjust_label"));
+    r.add.disabled = activationClosed() || st.busy;
+    setText(r.button, st.busy ? t("sending") : t("equipment_adjust"));
+    r.button.disabled = activationClosed() || st.busy;
+    setText(r.error, errText(st.error));
+  }
+
+  async function onEquipmentAdjust(ev) {
+    const form = ev.target.closest("form.equipment-adjust-form");
+    if (!form) return;
+    ev.preventDefault();
+    const li = form.closest("li.equipment-row");
+    const id = Number(li.dataset.equipmentId);
+    const st = match.eqRows.get(id) || { busy: false, error: null };
+    match.eqRows.set(id, st);
+    if (st.busy) return;
+    const add = parseWhole(li._r.add.value, -100000, 100000);
+    if (add === null || Number.isNaN(add) || add === 0) {
+      st.error = { key: "equipment_add_bad" };
+      renderEquipmentRows();
+      li._r.add.focus();
+      return;
+    }
+    const epoch = match.epoch;
+    st.busy = true;
+    st.error = null;
+    renderEquipmentRows();
+    const r = await call("POST", activationPath("/equipment/" + enc(id) + "/adjust"), { add });
+    if (epoch !== match.epoch || (r && r.gone)) return;
+    st.busy = false;
+    // The stock shown comes from the board's equipment_changed event.
+    if (r && r.status === 200) li._r.add.value = "";
+    else st.error = requestError(r, "equipment_failed");
+    renderEquipmentRows();
+    if (st.error) li._r.add.focus();
+  }
+
+  async function onEquipmentAdd(ev) {
+    if (ev) ev.preventDefault();
+    if (match.eqBusy || app.activationId === null) return;
+    const name = $("equipment-name").value.trim();
+    const total = parseWhole($("equipment-total").value, 0, 100000);
+    const form = $("equipment-form");
+    if (!name) { match.eqError = { key: "equipment_name_needed" }; renderEquipmentRows(); markInvalid(form, "equipment-name"); return; }
+    if (total === null || Number.isNaN(total)) {
+      match.eqError = { key: "equipment_total_bad" };
+      renderEquipmentRows();
+      markInvalid(form, "equipment-total");
+      return;
+    }
+    const epoch = match.epoch;
+    match.eqBusy = true;
+    match.eqError = null;
+    renderEquipmentRows();
+    const r = await call("POST", activationPath("/equipment"), { name, total });
+    if (epoch !== match.epoch || (r && r.gone)) return;
+    match.eqBusy = false;
+    if (r && r.status === 201) {
+      $("equipment-name").value = "";
+      $("equipment-total").value = "";
+      clearInvalid(form);
+      renderEquipmentRows();
+      $("equipment-name").focus();
+      return;
+    }
+    match.eqError = requestError(r, "equipment_failed");
+    renderEquipmentRows();
+    const field = r && r.status === 400 && r.data ? r.data.field : null;
+    markInvalid(form, field === "total" ? "equipment-total" : "equipment-name");
+  }
+
   /* ---------- 名簿取込: upload, preview, commit ---------- */
 
   function resetImport() {
@@ -3409,6 +6486,8 @@
     for (const e of document.querySelectorAll("[data-i18n-placeholder]")) e.placeholder = t(e.dataset.i18nPlaceholder);
     for (const e of document.querySelectorAll("[data-i18n-aria-label]")) e.setAttribute("aria-label", t(e.dataset.i18nAriaLabel));
     renderStatusFilter();
+    syncInsuranceFields("vol");
+    syncInsuranceFields("desk");
     for (const e of document.querySelectorAll("[data-msg-key]")) renderMessage(e);
     const toggle = $("lang-toggle");
     toggle.lang = lang === "ja" ? "en" : "ja";
@@ -3523,6 +6602,50 @@
       renderArrivals();
       $("arrivals-close").focus();
     });
+    $("desk-lookup-form").addEventListener("submit", onLookupSubmit);
+    $("desk-lookup").addEventListener("input", onLookupInput);
+    $("desk-found").addEventListener("click", onFoundClick);
+    $("desk-insurance-toggle").addEventListener("click", onInsuranceToggle);
+    $("desk-insurance").addEventListener("submit", onDeskInsuranceSave);
+    $("vol-form").addEventListener("submit", (ev) => onVolSubmit(ev, false));
+    $("vol-conflict-checkin").addEventListener("click", onConflictCheckin);
+    $("vol-conflict-register").addEventListener("click", () => onVolSubmit(null, true));
+    $("vol-conflict-cancel").addEventListener("click", () => {
+      desk.conflict = null;
+      renderVolForm();
+      $("vol-phone").focus();
+    });
+    $("desk-today").addEventListener("click", onDeskTodayClick);
+    $("desk-today-q").addEventListener("input", renderDeskToday);
+    $("desk-today-reload").addEventListener("click", loadDeskToday);
+    $("need-form").addEventListener("submit", onNeedSubmit);
+    $("need-phone").addEventListener("input", onNeedContactInput);
+    $("need-address").addEventListener("input", onNeedContactInput);
+    $("need-dups-list").addEventListener("click", (ev) => {
+      const li = ev.target.closest("li.dup-item");
+      if (li) showNeed(li.dataset.needId);
+    });
+    $("needs-list").addEventListener("click", onNeedsListClick);
+    $("needs-status").addEventListener("change", (ev) => {
+      nd.status = ev.target.value;
+      loadNeedsList(true);
+    });
+    $("needs-reload").addEventListener("click", () => loadNeedsList(true));
+    $("match-needs").addEventListener("click", onMatchNeedsClick);
+    $("team-members").addEventListener("change", onMembersChange);
+    $("team-member-q").addEventListener("input", renderTeamBuilder);
+    // Enter in the filter filters; it does not form the team.
+    $("team-member-q").addEventListener("keydown", (ev) => { if (ev.key === "Enter") ev.preventDefault(); });
+    $("team-form").addEventListener("submit", onTeamSubmit);
+    for (const status of TEAM_ACTIVE_STATUSES) {
+      const list = $("teams-" + status);
+      list.addEventListener("click", onTeamsClick);
+      list.addEventListener("change", onTeamsChange);
+      list.addEventListener("submit", onTeamsSubmit);
+    }
+    $("teams-reload").addEventListener("click", loadTeams);
+    $("equipment-rows").addEventListener("submit", onEquipmentAdjust);
+    $("equipment-form").addEventListener("submit", onEquipmentAdd);
     window.addEventListener("online", reconnectNow);
     document.addEventListener("visibilitychange", () => { if (!document.hidden) reconnectNow(); });
   }
@@ -3530,6 +6653,7 @@
   async function boot() {
     const stored = storageGet(LS_LANG);
     lang = stored === "en" ? "en" : "ja";
+    buildCentreControls();
     bindEvents();
     applyLanguage();
     showView("loading");

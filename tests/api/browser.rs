@@ -13,6 +13,13 @@
 //!   arrival and the coordinator's list of that shelter and board card follow, again without
 //!   a reload. An admin previews and confirms a district plan, places someone in a full
 //!   shelter with a reason, and the operator records a transfer to hospital.
+//! - 災害VC: a coordinator checks a returning volunteer in with a scanned card and Enter, and two
+//!   first-timers through the form from the keyboard (one enrolled at the counter is told they
+//!   cannot go out); a wall screen (`board` role) counts them live; the coordinator forms a team
+//!   for an urgent need, sends it out, records its return and report, and the wall follows each
+//!   step (活動中, back, off the board, shovels back in stock) without a reload and without a name.
+//! - ニーズ受付: a need taken in by keyboard is warned of the same phone (typed in full-width)
+//!   before saving; another need is marked 調査済 with a note that shows in its history.
 //!
 //! Elements are found by the ids listed at the top of `web/app.js`. Nothing sleeps: every
 //! wait is fantoccini polling for an element (a selector that matches only once the page
@@ -21,6 +28,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
+use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use saigai_vc::auth::Role;
 use serde_json::json;
@@ -890,4 +898,556 @@ async fn an_admin_plans_a_district_overrides_a_full_shelter_and_the_operator_rec
         history[0]["override_reason"], "家族の付き添いがあり、さくら苑が受入可と回答",
         "{history}"
     );
+}
+
+/// Moves a volunteer's check-in of today to a day long past: they come back as a returning
+/// volunteer (registered, not checked in today).
+async fn as_if_registered_on_an_earlier_day(app: &TestApp, volunteer: i64) {
+    let moved = saigai_vc::on_pool!(&app.store, pool => {
+        sqlx::query("UPDATE checkins SET day = '2000-01-01' WHERE volunteer_id = $1")
+            .bind(volunteer)
+            .execute(pool)
+            .await
+            .expect("move the check-in")
+            .rows_affected()
+    });
+    assert_eq!(moved, 1, "one check-in moved");
+}
+
+/// The text of an element, shown or not (a panel behind another tab still holds it).
+async fn text_of(page: &Client, css: &str) -> Result<String, fantoccini::error::CmdError> {
+    let text = page
+        .find(Locator::Css(css))
+        .await?
+        .prop("textContent")
+        .await?;
+    Ok(text.unwrap_or_default().trim().to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coordinator_checks_volunteers_in_and_sends_a_team_out_while_a_wall_screen_follows() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite");
+    let admin = app.user("admin1", Role::Admin).await;
+    let coordinator = app.user("coordinator1", Role::Coordinator).await;
+    app.user("wall", Role::Board).await;
+    let activation = admin.open_activation("水害訓練", "drill").await;
+    let a = format!("/api/activations/{activation}");
+    let (status, shovels) = coordinator
+        .post(
+            &format!("{a}/equipment"),
+            json!({ "name": "スコップ", "total": 5 }),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{shovels}");
+    let shovels = shovels["id"].as_i64().unwrap();
+    let (status, need) = coordinator
+        .post(
+            &format!("{a}/needs"),
+            json!({
+                "requester_name": "山本 花子", "phone": "045-111-2222", "address": "港北区大倉山1-2-3",
+                "district": "大倉山", "category": "mud_removal", "description": "床下の泥出し",
+                "people_needed": 2, "skills_needed": ["driving"], "priority": "high", "urgent": true
+            }),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{need}");
+    let need = need["need"]["id"].as_i64().unwrap();
+    // 佐々木 came yesterday: registered, with a card, not checked in today.
+    let (status, returning) = coordinator
+        .post(
+            &format!("{a}/volunteers"),
+            json!({
+                "name": "佐々木 一郎", "name_kana": "ササキ イチロウ", "phone": "090-1111-2222",
+                "skills": ["driving"], "insurance": { "joined": true, "plan": "disaster" }
+            }),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{returning}");
+    let returning_id = returning["volunteer"]["id"].as_i64().unwrap();
+    let code = returning["volunteer"]["card_code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    as_if_registered_on_an_earlier_day(&app, returning_id).await;
+
+    let wall_profile = tempfile::tempdir().unwrap();
+    let desk_profile = tempfile::tempdir().unwrap();
+    let wall = browser(&driver, wall_profile.path()).await;
+    let desk = browser(&driver, desk_profile.path()).await;
+    let need_card = format!("li.need-card[data-need-id='{need}']");
+    let enter = char::from(Key::Enter);
+    let result = async {
+        // The wall screen: nobody checked in yet, the need waiting, urgent.
+        log_in(&wall, &app, "wall").await?;
+        patiently(&wall)
+            .for_element(Locator::Css(&format!(
+                "#dispatch-needs section.need-group[data-status='received'] {need_card}.is-urgent"
+            )))
+            .await?;
+        assert_eq!(text_of(&wall, "#vc-checked-in").await?, "0");
+        wall.execute("window.__sameLoad = true;", vec![]).await?;
+
+        // The desk: the tab puts the keyboard in the one input; a scanned card and Enter.
+        log_in(&desk, &app, "coordinator1").await?;
+        desk.find(Locator::Css("#tab-desk")).await?.click().await?;
+        patiently(&desk)
+            .for_element(Locator::Css("#desk-view:not([hidden]) #desk-lookup"))
+            .await?;
+        let focused = desk
+            .execute("return document.activeElement.id;", vec![])
+            .await?;
+        assert_eq!(focused, json!("desk-lookup"), "the desk tab focuses the lookup");
+        desk.active_element()
+            .await?
+            .send_keys(&format!("SAIGAIVC:{code}{enter}"))
+            .await?;
+        let title = patiently(&desk)
+            .for_element(Locator::Css(
+                "#desk-result:not([hidden])[data-kind='checked_in'] #desk-result-title",
+            ))
+            .await?
+            .text()
+            .await?;
+        assert!(title.contains("佐々木 一郎"), "the result names them: {title}");
+        assert_eq!(text_of(&desk, "#desk-result-code").await?, code);
+        assert!(
+            desk.find_all(Locator::Css("#desk-result-warnings li"))
+                .await?
+                .is_empty(),
+            "insured: no warning"
+        );
+        let card = desk
+            .find(Locator::Css("#desk-card-link"))
+            .await?
+            .attr("href")
+            .await?;
+        assert_eq!(
+            card.as_deref(),
+            Some(format!("/volunteers/card?activation={activation}&volunteer={returning_id}").as_str())
+        );
+        let after = desk
+            .execute(
+                "return [document.activeElement.id, document.getElementById('desk-lookup').value];",
+                vec![],
+            )
+            .await?;
+        assert_eq!(after, json!(["desk-lookup", ""]), "ready for the next person");
+
+        // The wall counts them without a reload.
+        patiently(&wall)
+            .for_element(Locator::XPath(
+                "//dd[@id='vc-checked-in'][normalize-space(.)='1']",
+            ))
+            .await?;
+        assert_eq!(text_of(&wall, "#vc-waiting").await?, "1");
+
+        // A first visit through the form, from the keyboard; Enter in the last field sends it.
+        desk.find(Locator::Css("#vol-name"))
+            .await?
+            .send_keys("高橋 二郎")
+            .await?;
+        desk.find(Locator::Css("#vol-phone"))
+            .await?
+            .send_keys("080-3333-4444")
+            .await?;
+        desk.find(Locator::Css("#vol-skill-chainsaw"))
+            .await?
+            .send_keys(" ")
+            .await?;
+        desk.find(Locator::Css("#vol-ins-joined"))
+            .await?
+            .send_keys(" ")
+            .await?;
+        desk.find(Locator::Css("#vol-ins-plan-disaster"))
+            .await?
+            .send_keys(" ")
+            .await?;
+        desk.find(Locator::Css("#vol-group"))
+            .await?
+            .send_keys(&format!("港北ボランティア会{enter}"))
+            .await?;
+        let title = patiently(&desk)
+            .for_element(Locator::Css(
+                "#desk-result[data-kind='registered'] #desk-result-title",
+            ))
+            .await?
+            .text()
+            .await?;
+        assert!(title.contains("高橋 二郎"), "{title}");
+        let new_code = text_of(&desk, "#desk-result-code").await?;
+        assert_eq!(new_code.len(), 6, "a card code is shown: {new_code}");
+        assert_eq!(
+            desk.find(Locator::Css("#vol-name")).await?.prop("value").await?,
+            Some(String::new()),
+            "the form is cleared"
+        );
+
+        // Enrolled at the counter: checked in, and told plainly they cannot go out today.
+        desk.find(Locator::Css("#vol-name"))
+            .await?
+            .send_keys("新井 三郎")
+            .await?;
+        desk.find(Locator::Css("#vol-ins-enrol"))
+            .await?
+            .send_keys(" ")
+            .await?;
+        desk.find(Locator::Css("#vol-phone"))
+            .await?
+            .send_keys(&format!("070-5555-6666{enter}"))
+            .await?;
+        let warning = patiently(&desk)
+            .for_element(Locator::Css(
+                "#desk-result.has-warnings[data-kind='registered'] #desk-result-warnings li",
+            ))
+            .await?
+            .text()
+            .await?;
+        assert!(warning.contains("明日から"), "{warning}");
+        patiently(&desk)
+            .for_element(Locator::Css(
+                "#desk-today li.desk-volunteer[data-state='waiting'] .vol-ins-badge[data-insured='false']",
+            ))
+            .await?;
+        screenshots(&desk, "desk").await?;
+        patiently(&wall)
+            .for_element(Locator::XPath(
+                "//dd[@id='vc-checked-in'][normalize-space(.)='3']",
+            ))
+            .await?;
+
+        // Matching: the need, 佐々木 as leader, 高橋 as member, two shovels, orientation done.
+        desk.find(Locator::Css("#tab-matching")).await?.click().await?;
+        patiently(&desk)
+            .for_element(Locator::Css(&format!(
+                "li.match-need[data-need-id='{need}'] button.match-pick-btn"
+            )))
+            .await?
+            .click()
+            .await?;
+        let row = |id: i64| format!("#team-members tr.member-option[data-volunteer-id='{id}']");
+        patiently(&desk)
+            .for_element(Locator::Css(&format!("{} input.leader-radio", row(returning_id))))
+            .await?
+            .click()
+            .await?;
+        let rows = desk
+            .find_all(Locator::Css("#team-members tr.member-option"))
+            .await?;
+        assert_eq!(rows.len(), 3, "the three waiting volunteers are offered");
+        let uninsured = desk
+            .find_all(Locator::Css("#team-members tr.member-option.is-uninsured"))
+            .await?;
+        assert_eq!(uninsured.len(), 1, "新井 is marked 保険なし");
+        let second = desk
+            .find(Locator::XPath(
+                "//tbody[@id='team-members']/tr[contains(., '高橋 二郎')]//input[contains(@class,'member-check')]",
+            ))
+            .await?;
+        second.click().await?;
+        desk.find(Locator::Css(&format!(
+            "li.equipment-option[data-equipment-id='{shovels}'] input.equipment-qty"
+        )))
+        .await?
+        .send_keys("2")
+        .await?;
+        desk.find(Locator::Css("#team-vehicle"))
+            .await?
+            .send_keys("軽トラ")
+            .await?;
+        desk.find(Locator::Css("#team-orientation"))
+            .await?
+            .click()
+            .await?;
+        let count = text_of(&desk, "#team-count").await?;
+        assert!(count.contains("選択 2人"), "{count}");
+        screenshots(&desk, "matching-form").await?;
+        desk.find(Locator::Css("#team-submit")).await?.click().await?;
+        let formed = patiently(&desk)
+            .for_element(Locator::Css("#teams-formed li.team-row[data-status='formed']"))
+            .await?;
+        let team = formed.attr("data-team-id").await?.expect("a team id");
+        let team_row = format!("li.team-row[data-team-id='{team}']");
+        let team_card = format!("li.team-card[data-team-id='{team}']");
+        patiently(&wall)
+            .for_element(Locator::Css(&format!("{team_card}[data-status='formed']")))
+            .await?;
+
+        // 送り出し: Enter on the focused button (focus went to it when the team was formed).
+        let focused = desk
+            .execute(
+                "return document.activeElement.classList.contains('team-dispatch-btn');",
+                vec![],
+            )
+            .await?;
+        assert_eq!(focused, json!(true), "the new team's 送り出し has the focus");
+        desk.active_element().await?.send_keys(&enter.to_string()).await?;
+        patiently(&desk)
+            .for_element(Locator::Css(&format!(
+                "#teams-dispatched {team_row}[data-status='dispatched'] button.team-return-btn"
+            )))
+            .await?;
+        screenshots(&desk, "matching-teams").await?;
+
+        // The wall shows the team out, the need at work, two volunteers out: no reload.
+        let badge = patiently(&wall)
+            .for_element(Locator::Css(&format!(
+                "{team_card}[data-status='dispatched'] .team-status-badge"
+            )))
+            .await?
+            .text()
+            .await?;
+        assert_eq!(badge.trim(), "活動中");
+        let elapsed = text_of(&wall, &format!("{team_card} .team-elapsed")).await?;
+        assert!(elapsed.contains("出発から"), "{elapsed}");
+        patiently(&wall)
+            .for_element(Locator::Css(&format!(
+                "section.need-group[data-status='dispatched'] {need_card}"
+            )))
+            .await?;
+        assert_eq!(text_of(&wall, "#vc-out").await?, "2");
+        assert_eq!(text_of(&wall, "#vc-waiting").await?, "1");
+        let stock = wall
+            .find(Locator::Css(&format!(
+                "li.equipment-item[data-equipment-id='{shovels}']"
+            )))
+            .await?
+            .attr("data-available")
+            .await?;
+        assert_eq!(stock.as_deref(), Some("3"), "two shovels went out");
+        let same_load = wall
+            .execute("return window.__sameLoad === true;", vec![])
+            .await?;
+        assert_eq!(same_load, json!(true), "the wall followed without a reload");
+        let source = wall.source().await?;
+        for secret in ["佐々木", "高橋", "山本", "1111-2222", "045-111"] {
+            assert!(!source.contains(secret), "{secret} is on the wall screen");
+        }
+        wall.execute(
+            "document.getElementById('dispatch-board').scrollIntoView();",
+            vec![],
+        )
+        .await?;
+        screenshots(&wall, "matching-board").await?;
+
+        // 帰着 with the return check (everyone counted, a near miss), then the report: the team
+        // leaves the board and the shovels are back in stock.
+        desk.find(Locator::Css(&format!("{team_row} button.team-return-btn")))
+            .await?
+            .click()
+            .await?;
+        patiently(&desk)
+            .for_element(Locator::Css(&format!(
+                "{team_row} form.team-return-form:not([hidden]) input.return-all-back[value='yes']"
+            )))
+            .await?
+            .click()
+            .await?;
+        desk.find(Locator::Css(&format!("{team_row} textarea.return-near-misses")))
+            .await?
+            .send_keys("床が抜けかけていた")
+            .await?;
+        desk.find(Locator::Css(&format!("{team_row} button.return-submit")))
+            .await?
+            .click()
+            .await?;
+        patiently(&desk)
+            .for_element(Locator::Css(&format!(
+                "#teams-returned {team_row}[data-status='returned'] button.team-report-btn"
+            )))
+            .await?
+            .click()
+            .await?;
+        patiently(&wall)
+            .for_element(Locator::Css(&format!("{team_card}[data-status='returned']")))
+            .await?;
+        let back = desk
+            .find(Locator::Css(&format!(
+                "{team_row} .report-equipment li[data-equipment-id='{shovels}'] input.equipment-qty"
+            )))
+            .await?
+            .prop("value")
+            .await?;
+        assert_eq!(back.as_deref(), Some("2"), "what went out is assumed back");
+        desk.find(Locator::Css(&format!("{team_row} input.report-hours")))
+            .await?
+            .clear()
+            .await?;
+        desk.find(Locator::Css(&format!("{team_row} input.report-hours")))
+            .await?
+            .send_keys("3")
+            .await?;
+        desk.find(Locator::Css(&format!("{team_row} textarea.report-notes")))
+            .await?
+            .send_keys("床下の泥出し完了")
+            .await?;
+        screenshots(&desk, "matching-report").await?;
+        desk.find(Locator::Css(&format!("{team_row} button.report-submit")))
+            .await?
+            .click()
+            .await?;
+        let done = patiently(&desk)
+            .for_element(Locator::Css("#teams-done:not([hidden])"))
+            .await?
+            .text()
+            .await?;
+        assert!(done.contains("1班"), "{done}");
+        patiently(&wall)
+            .for_element(Locator::Css(&format!(
+                "#dispatch-teams-empty:not([hidden]), li.equipment-item[data-equipment-id='{shovels}'][data-available='5']"
+            )))
+            .await?;
+        patiently(&wall)
+            .for_element(Locator::Css(&format!(
+                "li.equipment-item[data-equipment-id='{shovels}'][data-available='5']"
+            )))
+            .await?;
+        assert!(
+            wall.find_all(Locator::Css(&team_card)).await?.is_empty(),
+            "a reported team leaves the board"
+        );
+        patiently(&wall)
+            .for_element(Locator::Css(&format!(
+                "section.need-group[data-status='reported'] {need_card}"
+            )))
+            .await?;
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = wall.close().await;
+    let _ = desk.close().await;
+    result.expect("browser steps");
+
+    let (_, teams) = coordinator.get(&format!("{a}/teams?status=closed")).await;
+    let team = &teams[0];
+    assert_eq!(team["need_id"], need, "{team}");
+    assert_eq!(team["leader_id"], returning_id, "{team}");
+    assert_eq!(team["vehicle"], "軽トラ", "{team}");
+    assert_eq!(team["members"].as_array().unwrap().len(), 2, "{team}");
+    assert_eq!(team["equipment"][0]["issued"], 2, "{team}");
+    assert_eq!(team["equipment"][0]["returned"], 2, "{team}");
+    assert_eq!(team["return_check"]["all_back"], true, "{team}");
+    assert_eq!(
+        team["return_check"]["near_misses"], "床が抜けかけていた",
+        "{team}"
+    );
+    assert_eq!(team["report"]["hours"], 3.0, "{team}");
+    assert_eq!(team["report"]["outcome"], "done", "{team}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coordinator_takes_a_need_in_warned_of_the_same_phone_and_marks_one_surveyed() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite");
+    let admin = app.user("admin1", Role::Admin).await;
+    let coordinator = app.user("coordinator1", Role::Coordinator).await;
+    let activation = admin.open_activation("水害訓練", "drill").await;
+    let (status, first) = coordinator
+        .post(
+            &format!("/api/activations/{activation}/needs"),
+            json!({
+                "requester_name": "山本 花子", "phone": "045-111-2222", "address": "港北区大倉山1-2-3",
+                "district": "大倉山", "category": "mud_removal", "people_needed": 3
+            }),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{first}");
+    let first = first["need"]["id"].as_i64().unwrap();
+
+    let profile = tempfile::tempdir().unwrap();
+    let page = browser(&driver, profile.path()).await;
+    let enter = char::from(Key::Enter);
+    let result = async {
+        log_in(&page, &app, "coordinator1").await?;
+        page.find(Locator::Css("#tab-needs")).await?.click().await?;
+        patiently(&page)
+            .for_element(Locator::Css(&format!(
+                "#needs-list li.need-row[data-need-id='{first}'][data-status='received']"
+            )))
+            .await?;
+        // The caller gives the same number, written another way: warned before saving.
+        page.active_element().await?.send_keys("山本 太郎").await?;
+        page.find(Locator::Css("#need-phone"))
+            .await?
+            .send_keys("０４５－１１１－２２２２")
+            .await?;
+        let warning = patiently(&page)
+            .for_element(Locator::Css("#need-dups:not([hidden]) #need-dups-text"))
+            .await?
+            .text()
+            .await?;
+        assert!(
+            warning.contains("同じ電話番号／住所の受付があります") && warning.contains(&format!("#{first}")),
+            "{warning}"
+        );
+        page.find(Locator::Css("#need-address"))
+            .await?
+            .send_keys("港北区大倉山1-2-3 2階")
+            .await?;
+        page.find(Locator::Css("#need-category option[value='furniture_removal']"))
+            .await?
+            .click()
+            .await?;
+        page.find(Locator::Css("#need-care")).await?.send_keys(" ").await?;
+        screenshots(&page, "needs-intake").await?;
+        page.find(Locator::Css("#need-district"))
+            .await?
+            .send_keys(&format!("大倉山{enter}"))
+            .await?;
+        let done = patiently(&page)
+            .for_element(Locator::Css("#need-done:not([hidden])"))
+            .await?
+            .text()
+            .await?;
+        assert!(done.contains(&format!("#{first}")), "the duplicate is named again: {done}");
+        let focused = page
+            .execute("return document.activeElement.id;", vec![])
+            .await?;
+        assert_eq!(focused, json!("need-requester"), "ready for the next call");
+        let new_row = patiently(&page)
+            .for_element(Locator::XPath(
+                "//ul[@id='needs-list']/li[contains(@class,'need-row')][contains(., '山本 太郎')]",
+            ))
+            .await?;
+        assert!(new_row.text().await?.contains("要配慮"));
+
+        // By hand: received -> surveyed, with a note, and the history shows it.
+        let row = format!("li.need-row[data-need-id='{first}']");
+        page.find(Locator::Css(&format!("{row} .need-note")))
+            .await?
+            .send_keys("現地確認済")
+            .await?;
+        page.find(Locator::Css(&format!(
+            "{row} button.need-status-btn[data-status='surveyed']"
+        )))
+        .await?
+        .click()
+        .await?;
+        patiently(&page)
+            .for_element(Locator::Css(&format!(
+                "{row}[data-status='surveyed']:not(.is-pending)"
+            )))
+            .await?;
+        page.find(Locator::Css(&format!("{row} .need-history-btn")))
+            .await?
+            .click()
+            .await?;
+        let item = patiently(&page)
+            .for_element(Locator::XPath(&format!(
+                "//li[@data-need-id='{first}']//ol[contains(@class,'history-list')]/li[contains(., '現地確認済')]"
+            )))
+            .await?
+            .text()
+            .await?;
+        assert!(item.contains("調査済"), "{item}");
+        screenshots(&page, "needs-list").await?;
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = page.close().await;
+    result.expect("browser steps");
 }
