@@ -27,6 +27,14 @@ pub enum AppError {
     /// (`activation_closed`, `person_removed`, ...) without parsing the message.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// A conflict whose answer names the record it is about (`about` is merged into the
+    /// body), so a client can act on it: "this phone is registered already: volunteer 12".
+    #[error("{message}")]
+    ConflictAbout {
+        code: &'static str,
+        message: String,
+        about: serde_json::Value,
+    },
     #[error("this route does not take that method")]
     MethodNotAllowed,
     #[error("the database is unavailable; try again shortly")]
@@ -56,7 +64,7 @@ impl AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Invalid { .. } => StatusCode::BAD_REQUEST,
-            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Conflict { .. } | AppError::ConflictAbout { .. } => StatusCode::CONFLICT,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -104,6 +112,19 @@ impl IntoResponse for AppError {
         let body = match &self {
             AppError::Invalid { field, message } => json!({ "error": message, "field": field }),
             AppError::Conflict { code, message } => json!({ "error": message, "code": code }),
+            AppError::ConflictAbout {
+                code,
+                message,
+                about,
+            } => {
+                let mut body = json!({ "error": message, "code": code });
+                if let (Some(body), Some(about)) = (body.as_object_mut(), about.as_object()) {
+                    for (key, value) in about {
+                        body.entry(key.clone()).or_insert_with(|| value.clone());
+                    }
+                }
+                body
+            }
             AppError::Internal(err) => {
                 // The cause goes to the log for the operator; the client learns only that it
                 // was not its fault.

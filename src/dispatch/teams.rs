@@ -84,6 +84,9 @@ pub struct Team {
     pub id: i64,
     pub name: String,
     pub need_id: i64,
+    /// The need's category and district, to show a team without looking its need up.
+    pub need_category: String,
+    pub need_district: String,
     pub leader_id: Option<i64>,
     pub vehicle: String,
     pub orientation_done: bool,
@@ -110,9 +113,10 @@ pub struct Team {
     pub equipment: Vec<IssuedItem>,
 }
 
-const SELECT_TEAM: &str = "SELECT id, name, need_id, leader_id, vehicle, orientation_done, status, formed_at, formed_by, \
-     dispatched_at, expected_back_at, returned_at, closed_at, return_check, report FROM teams \
-     WHERE id = $1 AND activation_id = $2";
+const SELECT_TEAM: &str = "SELECT t.id, t.name, t.need_id, n.category AS need_category, n.district AS need_district, \
+     t.leader_id, t.vehicle, t.orientation_done, t.status, t.formed_at, t.formed_by, t.dispatched_at, t.expected_back_at, \
+     t.returned_at, t.closed_at, t.return_check, t.report FROM teams t JOIN needs n ON n.id = t.need_id \
+     WHERE t.id = $1 AND t.activation_id = $2";
 
 /// Reads a whole team (members, equipment) inside `$tx`; `NotFound` when it is not there.
 macro_rules! team_in {

@@ -315,10 +315,11 @@ pub async fn register(
             )
             .bind(activation_id).bind(&digits).fetch_optional(&mut *tx).await?;
             if let Some((id, code)) = existing {
-                return Err(AppError::conflict(
-                    "already_registered",
-                    format!("a volunteer with this phone is registered already (id {id}, card {code}): check them in again"),
-                ));
+                return Err(AppError::ConflictAbout {
+                    code: "already_registered",
+                    message: format!("a volunteer with this phone is registered already (id {id}, card {code}): check them in again"),
+                    about: serde_json::json!({ "volunteer_id": id, "card_code": code }),
+                });
             }
         }
         let mut id = None;

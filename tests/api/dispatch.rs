@@ -91,6 +91,10 @@ async fn volunteers_check_in_once_a_day_and_are_found_again_by_phone_or_card(app
         (StatusCode::CONFLICT, Some("already_registered"))
     );
     assert!(body["error"].as_str().unwrap().contains(&code));
+    assert_eq!(
+        (body["volunteer_id"].as_i64(), body["card_code"].as_str()),
+        (Some(id), Some(code.as_str()))
+    );
 
     // Found by phone digits or by the card, in one step.
     let (_, by_phone) = coordinator
@@ -290,6 +294,13 @@ async fn a_need_goes_from_intake_through_a_team_to_done_past_every_gate(app: Tes
     assert_eq!(status, StatusCode::CREATED, "{team}");
     let team_id = team["id"].as_i64().unwrap();
     assert_eq!(team["members"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        (
+            team["need_category"].as_str(),
+            team["need_district"].as_str()
+        ),
+        (Some("mud_removal"), Some("大倉山"))
+    );
     let (_, need_now) = coordinator.get(&format!("{a}/needs/{need_id}")).await;
     assert_eq!(need_now["status"], "matched");
     let t = format!("{a}/teams/{team_id}");
