@@ -6,7 +6,8 @@
 //! `events` (the event log and its fan-out), `board` (the live board over websockets),
 //! `register` (the support-needed register and safety confirmation), `shelters` (welfare
 //! shelters, assignments and the operator's screen), `dispatch` (the volunteer centre: check-in,
-//! needs, teams, equipment, the matching board), `audit` (who read what).
+//! needs, teams, equipment, the matching board), `drills` (scenarios played against a running
+//! centre), `audit` (who read what).
 //! `store` is the storage boundary over SQLite and PostgreSQL; `web` embeds the page.
 
 pub mod activations;
@@ -17,6 +18,7 @@ pub mod bench;
 pub mod board;
 pub mod demo;
 pub mod dispatch;
+pub mod drills;
 pub mod error;
 pub mod events;
 pub mod extract;
