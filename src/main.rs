@@ -42,6 +42,9 @@ enum Command {
     /// Run a benchmark and print its figures.
     #[command(subcommand)]
     Bench(saigai_vc::bench::BenchCommand),
+    /// Drills (訓練): `drill check FILE...` checks scenarios, `drill run FILE` plays one.
+    #[command(subcommand)]
+    Drill(saigai_vc::drills::DrillCommand),
 }
 
 #[derive(clap::Args)]
@@ -168,6 +171,7 @@ fn main() -> anyhow::Result<()> {
                 }
             }
             Command::Bench(command) => saigai_vc::bench::run(command).await,
+            Command::Drill(command) => saigai_vc::drills::cli::run(command).await,
         }
     })
 }
