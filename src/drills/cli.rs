@@ -294,13 +294,12 @@ impl Report for Terminal {
 fn print_summary(scenario: &Scenario, summary: &Summary, server: &str) {
     println!();
     println!(
-        "{} / {}: {} (activation {})",
+        "{}: {} (activation {})",
         if summary.stopped {
             "中断 / stopped"
         } else {
             "終了 / finished"
         },
-        scenario.name,
         summary.activation_name,
         summary.activation_id
     );

@@ -501,7 +501,10 @@ impl<A: Api> Player<'_, A> {
                         json!({ "resident_id": resident_id, "status": status, "note": note }),
                     )
                     .await?;
-                Ok(format!("{resident_id} → {status}"))
+                Ok(match target {
+                    SafetyTarget::Resident(_) => "記録 / recorded".to_string(),
+                    SafetyTarget::District(_) => format!("{resident_id} 記録 / recorded"),
+                })
             }
             Action::ShelterOpen { shelter, capacity } => {
                 let id = self.shelter_id(shelter)?;
