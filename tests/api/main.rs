@@ -35,6 +35,7 @@ mod board;
 mod browser;
 mod cli;
 mod dispatch;
+mod drills;
 mod instances;
 mod register;
 mod shelters;
