@@ -60,6 +60,23 @@ impl<T> ResidentIds<T> {
         &self.text[entry.start..entry.start + entry.len]
     }
 
+    /// The value of the first entry pushed with `id`.
+    pub fn get_mut(&mut self, id: &str) -> Option<&mut T> {
+        debug_assert!(self.sealed, "looked up before seal()");
+        let hash = self.hasher.hash_one(id);
+        let from = self.entries.partition_point(|e| e.hash < hash);
+        let found = self.entries[from..]
+            .iter()
+            .take_while(|e| e.hash == hash)
+            .position(|e| self.id(e) == id)?;
+        Some(&mut self.entries[from + found].value)
+    }
+
+    /// Every entry, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &T)> {
+        self.entries.iter().map(|e| (self.id(e), &e.value))
+    }
+
     /// Each id pushed more than once, with its values in the order they were pushed.
     pub fn repeated(&self) -> impl Iterator<Item = (&str, Vec<&T>)> {
         debug_assert!(self.sealed, "grouped before seal()");
@@ -78,7 +95,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn repeated_ids_are_grouped_in_push_order() {
+    fn ids_are_found_and_repeats_are_grouped_in_push_order() {
         let mut ids = ResidentIds::new();
         for (id, line) in [
             ("A1", 2),
@@ -92,6 +109,14 @@ mod tests {
         }
         ids.push("B2", 8);
         ids.seal();
+        assert_eq!(ids.get_mut("C3"), Some(&mut 6), "a single id");
+        assert_eq!(
+            ids.get_mut("A1"),
+            Some(&mut 2),
+            "the first of a repeated id"
+        );
+        assert_eq!(ids.get_mut(""), Some(&mut 5), "the empty id is an id");
+        assert_eq!(ids.get_mut("A"), None, "a prefix is another id");
         let mut repeated: Vec<(String, Vec<i32>)> = ids
             .repeated()
             .map(|(id, lines)| (id.to_owned(), lines.into_iter().copied().collect()))
@@ -105,5 +130,17 @@ mod tests {
             ],
             "each repeated id with its lines in file order"
         );
+        assert_eq!(ids.iter().count(), 7, "every entry");
+    }
+
+    #[test]
+    fn values_can_be_changed_in_place() {
+        let mut ids = ResidentIds::new();
+        ids.push("X", false);
+        ids.push("Y", false);
+        ids.seal();
+        *ids.get_mut("Y").unwrap() = true;
+        let named: Vec<&str> = ids.iter().filter(|(_, v)| **v).map(|(id, _)| id).collect();
+        assert_eq!(named, ["Y"], "only Y changed");
     }
 }
