@@ -495,65 +495,84 @@ where
         .bind(rows as i64)
         .fetch_one(&mut *tx)
         .await?;
-        let mut tally = Tally::default();
-        let mut new_people = Vec::with_capacity(PEOPLE_PER_CHUNK);
-        while let Some(chunk) = people.recv().await {
-            for incoming in chunk {
-                match register.classify(&incoming) {
-                    Change::New => new_people.push(incoming),
-                    Change::Unchanged => tally.unchanged += 1,
-                    Change::Updated | Change::Restored => {
-                        let old: PersonRow = sqlx::query_as(SELECT_PERSON_BY_ID)
-                            .bind(&incoming.person.resident_id)
-                            .fetch_one(&mut *tx)
-                            .await?;
-                        let change = if old.removed_at.is_some() { "restored" } else { "updated" };
-                        let fields = serde_json::to_string(&tally.changed(&old, &incoming).fields)
-                            .map_err(anyhow::Error::from)?;
-                        upsert_person!(tx, &incoming.person, incoming.print.to_hex(), import_id);
-                        sqlx::query("INSERT INTO register_changes (import_id, resident_id, change, fields) VALUES ($1, $2, $3, $4)")
-                            .bind(import_id)
-                            .bind(&incoming.person.resident_id)
-                            .bind(change)
-                            .bind(fields)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                }
-            }
-            if new_people.is_empty() {
-                continue;
-            }
-            // New people go in many to a statement: one statement per row costs more in
-            // round trips than in writing (see BENCHMARKS.md).
+        // New people go in many to a statement: one statement per row costs more in round
+        // trips than in writing (see BENCHMARKS.md). Their arrival is recorded by
+        // first_import_id: no change row each. Values are moved in, not copied.
+        let insert_new = |new_people: Vec<Incoming>| {
             let mut insert = sqlx::QueryBuilder::new(INSERT_PERSONS);
-            insert.push_values(&new_people, |mut row, Incoming { person: p, print, .. }| {
-                row.push_bind(&p.resident_id)
-                    .push_bind(&p.name)
-                    .push_bind(&p.name_kana)
+            insert.push_values(new_people, |mut row, Incoming { person: p, print, .. }| {
+                row.push_bind(p.resident_id)
+                    .push_bind(p.name)
+                    .push_bind(p.name_kana)
                     .push_bind(p.birth_date.map(|d| d.to_string()))
                     .push_bind(p.sex.map(|s| s.as_str()))
-                    .push_bind(&p.postal_code)
-                    .push_bind(&p.address)
-                    .push_bind(&p.phone)
-                    .push_bind(&p.district)
-                    .push_bind(&p.care_level)
-                    .push_bind(&p.disability)
-                    .push_bind(&p.support_reasons)
+                    .push_bind(p.postal_code)
+                    .push_bind(p.address)
+                    .push_bind(p.phone)
+                    .push_bind(p.district)
+                    .push_bind(p.care_level)
+                    .push_bind(p.disability)
+                    .push_bind(p.support_reasons)
                     .push_bind(p.consent)
-                    .push_bind(&p.supporters)
-                    .push_bind(&p.designated_shelter)
+                    .push_bind(p.supporters)
+                    .push_bind(p.designated_shelter)
                     .push_bind(p.latitude)
                     .push_bind(p.longitude)
-                    .push_bind(&p.notes)
+                    .push_bind(p.notes)
                     .push_bind(print.to_hex())
                     .push_bind(import_id)
                     .push_bind(import_id);
             });
-            // Their arrival is recorded by first_import_id: no change row each.
-            insert.build().execute(&mut *tx).await?;
-            tally.new += new_people.len();
-            new_people.clear();
+            insert
+        };
+        let mut tally = Tally::default();
+        let mut insert = None::<sqlx::QueryBuilder<_>>;
+        loop {
+            // One chunk's INSERT runs while the next chunk is compared and its INSERT built,
+            // so the database and this thread work at the same time.
+            let (written, next) = tokio::join!(
+                async {
+                    match insert.as_mut() {
+                        Some(insert) => insert.build().execute(&mut *tx).await.map(|_| ()),
+                        None => Ok(()),
+                    }
+                },
+                async {
+                    let chunk = people.recv().await?;
+                    let (mut new_people, mut changed) = (Vec::with_capacity(chunk.len()), Vec::new());
+                    for incoming in chunk {
+                        match register.classify(&incoming) {
+                            Change::New => new_people.push(incoming),
+                            Change::Unchanged => tally.unchanged += 1,
+                            Change::Updated | Change::Restored => changed.push(incoming),
+                        }
+                    }
+                    tally.new += new_people.len();
+                    Some((new_people, changed))
+                },
+            );
+            written?;
+            let Some((new_people, changed)) = next else {
+                break;
+            };
+            for incoming in changed {
+                let old: PersonRow = sqlx::query_as(SELECT_PERSON_BY_ID)
+                    .bind(&incoming.person.resident_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let change = if old.removed_at.is_some() { "restored" } else { "updated" };
+                let fields = serde_json::to_string(&tally.changed(&old, &incoming).fields)
+                    .map_err(anyhow::Error::from)?;
+                upsert_person!(tx, &incoming.person, incoming.print.to_hex(), import_id);
+                sqlx::query("INSERT INTO register_changes (import_id, resident_id, change, fields) VALUES ($1, $2, $3, $4)")
+                    .bind(import_id)
+                    .bind(&incoming.person.resident_id)
+                    .bind(change)
+                    .bind(fields)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            insert = (!new_people.is_empty()).then(|| insert_new(new_people));
         }
         let problems = problems(reading).await?;
         for resident_id in &problems.invalid_resident_ids {
