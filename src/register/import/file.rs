@@ -52,7 +52,8 @@ struct Survey {
 }
 
 /// Rows that give a resident id another row also gives, by their number among the file's
-/// rows (blank lines not counted; the first row is 1).
+/// rows (blank lines not counted; the first row is 1). By number rather than by line, since
+/// in a file whose lines end in CR alone every row is on line 1.
 #[derive(Default)]
 struct SharedIds {
     /// (row, index into `ids`), by row.
