@@ -301,11 +301,11 @@ async fn run_import(command: ImportCommand) -> anyhow::Result<()> {
         mapping,
         database,
     } = command;
-    let bytes = tokio::fs::read(&file)
-        .await
-        .with_context(|| format!("cannot read {}", file.display()))?;
-    // A bar over the file while it is checked, then a spinner while one transaction writes it.
-    let progress = indicatif::ProgressBar::new(bytes.len() as u64);
+    let source =
+        std::fs::File::open(&file).with_context(|| format!("cannot read {}", file.display()))?;
+    let size = source.metadata()?.len();
+    // A bar over the file while it is checked, then again while one transaction writes it.
+    let progress = indicatif::ProgressBar::new(size);
     progress.set_style(indicatif::ProgressStyle::with_template(
         "{spinner} {elapsed_precise} [{bar:40}] {percent:>3}% {msg}",
     )?);
@@ -326,16 +326,17 @@ async fn run_import(command: ImportCommand) -> anyhow::Result<()> {
         progress: import::Progress::new(move |done, _total| bar.set_position(done)),
         ..import::ImportOptions::default()
     };
-    progress.set_message(format!("検査中 / checking {} bytes", bytes.len()));
-    let parsed =
-        tokio::task::spawn_blocking(move || import::parse_register(&bytes, &options)).await??;
-    progress.set_message(format!("書き込み中 / writing {} rows", parsed.rows));
+    progress.set_message(format!("検査中 / checking {size} bytes"));
+    let register =
+        tokio::task::spawn_blocking(move || import::RegisterFile::open(source, &options)).await??;
+    progress.set_position(0);
+    progress.set_message(format!("書き込み中 / writing {} rows", register.rows()));
     let store = Store::open(&database.database).await?;
     let actor = Actor {
         user_id: None,
         name: format!("cli:{}", whoami()),
     };
-    let result = commit::import(&store, parsed, dry_run, allow_invalid, &actor).await;
+    let result = commit::import(&store, register, dry_run, allow_invalid, &actor).await;
     store.close().await;
     progress.finish_and_clear();
     let (report, _events) = result.map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -1,20 +1,30 @@
-//! Committing a parsed register file: compare with what is stored, then write the new,
-//! changed, restored and removed people in one transaction, with the import's record and
-//! each person's change.
+//! Committing a register file: compare each person with what is stored, then write the
+//! new, changed, restored and removed people in one transaction, with the import's record
+//! and each person's change.
+//!
+//! The file is read a second time while it is written (see `import::RegisterFile`): a
+//! blocking thread parses the rows and hands the people over a few thousand at a time, and
+//! each chunk is compared with the register (held as ids and fingerprints only) and written
+//! before the next, so memory stays flat however long the file. Everything still goes in
+//! one transaction: nobody sees part of an import.
 //!
 //! A file with invalid rows commits nothing unless the caller allows it; then only its valid
 //! rows are written, and nobody is marked removed (a person missing from such a file may be
-//! one of its invalid rows).
+//! one of its invalid rows). Rows with a bad cell are found only as they are read, so such
+//! a file's transaction is rolled back at its end.
 
-use std::collections::{HashMap, HashSet};
+use std::io::{Read, Seek};
 
+use futures_util::TryStreamExt;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use tokio::sync::mpsc;
 
-use super::import::{InvalidCell, ParsedRegister, Person, Sex};
-use crate::error::Result;
+use super::import::{FileError, InvalidCell, Person, RegisterFile, RowProblems, Sex};
+use super::resident_ids::ResidentIds;
+use crate::error::{AppError, Result};
 use crate::events::{self, Actor, Event};
-use crate::store::{Store, Timestamp, on_pool, write_tx};
+use crate::store::{Engine, Store, Timestamp, on_pool, write_tx_or_discard};
 
 /// The import report of the issue: dry run and commit alike.
 #[derive(Debug, Serialize)]
@@ -46,53 +56,90 @@ pub struct UpdatedPerson {
     pub fields: Vec<&'static str>,
 }
 
-/// A digest of a person's canonical fields: equal digests, unchanged person. Each field is
-/// fed with a presence mark and its length, so no two different records digest alike by
-/// moving text from one field to the next.
+/// A digest of a person's canonical fields: equal digests, unchanged person. Stored as 32
+/// hex digits (the first 16 bytes of a SHA-256).
 pub fn fingerprint(p: &Person) -> String {
-    let mut hasher = Sha256::new();
-    let mut text = |value: Option<&str>| match value {
-        Some(s) => {
-            hasher.update([1u8]);
-            hasher.update((s.len() as u64).to_le_bytes());
-            hasher.update(s.as_bytes());
+    Fingerprint::of(p).to_hex()
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Fingerprint([u8; 16]);
+
+impl Fingerprint {
+    /// Each field is fed with a presence mark and its length, so no two different records
+    /// digest alike by moving text from one field to the next.
+    fn of(p: &Person) -> Fingerprint {
+        let mut hasher = Sha256::new();
+        let mut text = |value: Option<&str>| match value {
+            Some(s) => {
+                hasher.update([1u8]);
+                hasher.update((s.len() as u64).to_le_bytes());
+                hasher.update(s.as_bytes());
+            }
+            None => hasher.update([0u8]),
+        };
+        let birth_date = p.birth_date.map(|d| d.to_string());
+        let consent = p.consent.map(|c| if c { "1" } else { "0" });
+        let latitude = p.latitude.map(|x| x.to_bits().to_string());
+        let longitude = p.longitude.map(|x| x.to_bits().to_string());
+        for value in [
+            Some(p.resident_id.as_str()),
+            Some(p.name.as_str()),
+            p.name_kana.as_deref(),
+            birth_date.as_deref(),
+            p.sex.map(|s| s.as_str()),
+            p.postal_code.as_deref(),
+            Some(p.address.as_str()),
+            p.phone.as_deref(),
+            p.district.as_deref(),
+            p.care_level.as_deref(),
+            p.disability.as_deref(),
+            p.support_reasons.as_deref(),
+            consent,
+            p.supporters.as_deref(),
+            p.designated_shelter.as_deref(),
+            latitude.as_deref(),
+            longitude.as_deref(),
+            p.notes.as_deref(),
+        ] {
+            text(value);
         }
-        None => hasher.update([0u8]),
-    };
-    let birth_date = p.birth_date.map(|d| d.to_string());
-    let consent = p.consent.map(|c| if c { "1" } else { "0" });
-    let latitude = p.latitude.map(|x| x.to_bits().to_string());
-    let longitude = p.longitude.map(|x| x.to_bits().to_string());
-    for value in [
-        Some(p.resident_id.as_str()),
-        Some(p.name.as_str()),
-        p.name_kana.as_deref(),
-        birth_date.as_deref(),
-        p.sex.map(|s| s.as_str()),
-        p.postal_code.as_deref(),
-        Some(p.address.as_str()),
-        p.phone.as_deref(),
-        p.district.as_deref(),
-        p.care_level.as_deref(),
-        p.disability.as_deref(),
-        p.support_reasons.as_deref(),
-        consent,
-        p.supporters.as_deref(),
-        p.designated_shelter.as_deref(),
-        latitude.as_deref(),
-        longitude.as_deref(),
-        p.notes.as_deref(),
-    ] {
-        text(value);
+        let digest = hasher.finalize();
+        let mut print = [0; 16];
+        print.copy_from_slice(&digest[..16]);
+        Fingerprint(print)
     }
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = hasher.finalize();
-    let mut out = String::with_capacity(32);
-    for byte in &digest[..16] {
-        out.push(HEX[(byte >> 4) as usize] as char);
-        out.push(HEX[(byte & 0x0f) as usize] as char);
+
+    fn to_hex(self) -> String {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = String::with_capacity(32);
+        for byte in self.0 {
+            out.push(HEX[(byte >> 4) as usize] as char);
+            out.push(HEX[(byte & 0x0f) as usize] as char);
+        }
+        out
     }
-    out
+
+    /// A stored fingerprint; `None` for anything but the 32 lower-case hex digits `to_hex`
+    /// writes (a value edited by hand), which then matches no record.
+    fn from_hex(text: &str) -> Option<Fingerprint> {
+        fn digit(c: u8) -> Option<u8> {
+            match c {
+                b'0'..=b'9' => Some(c - b'0'),
+                b'a'..=b'f' => Some(c - b'a' + 10),
+                _ => None,
+            }
+        }
+        let digits = text.as_bytes();
+        if digits.len() != 32 {
+            return None;
+        }
+        let mut print = [0; 16];
+        for (byte, pair) in print.iter_mut().zip(digits.chunks_exact(2)) {
+            *byte = digit(pair[0])? << 4 | digit(pair[1])?;
+        }
+        Some(Fingerprint(print))
+    }
 }
 
 /// The names of the canonical fields that differ between two records of one person.
@@ -156,58 +203,103 @@ mod tests {
         assert_ne!(fingerprint(&person), fingerprint(&renamed));
         assert_eq!(fingerprint(&person).len(), 32);
     }
-}
 
-#[derive(sqlx::FromRow)]
-struct Stored {
-    resident_id: String,
-    fingerprint: String,
-    removed_at: Option<Timestamp>,
-}
-
-/// What an import would do, decided before anything is written.
-struct Plan<'a> {
-    new: Vec<(usize, &'a Person, String)>,
-    updated: Vec<(usize, &'a Person, String)>,
-    restored: Vec<(usize, &'a Person, String)>,
-    unchanged: usize,
-    removed: Vec<String>,
-}
-
-fn plan<'a>(parsed: &'a ParsedRegister, stored: &[Stored], mark_removed: bool) -> Plan<'a> {
-    let by_id: HashMap<&str, &Stored> =
-        stored.iter().map(|s| (s.resident_id.as_str(), s)).collect();
-    let mut plan = Plan {
-        new: vec![],
-        updated: vec![],
-        restored: vec![],
-        unchanged: 0,
-        removed: vec![],
-    };
-    let mut seen: HashSet<&str> = parsed
-        .invalid_resident_ids
-        .iter()
-        .map(String::as_str)
-        .collect();
-    seen.reserve(parsed.records.len());
-    for (line, person) in &parsed.records {
-        let print = fingerprint(person);
-        seen.insert(person.resident_id.as_str());
-        match by_id.get(person.resident_id.as_str()) {
-            None => plan.new.push((*line, person, print)),
-            Some(s) if s.removed_at.is_some() => plan.restored.push((*line, person, print)),
-            Some(s) if s.fingerprint != print => plan.updated.push((*line, person, print)),
-            Some(_) => plan.unchanged += 1,
+    #[test]
+    fn a_stored_fingerprint_reads_back_and_a_damaged_one_matches_nothing() {
+        let csv = "宛名番号,氏名,住所\n1,山田 太郎,横浜市\n";
+        let parsed =
+            crate::register::import::parse_register(csv.as_bytes(), &Default::default()).unwrap();
+        let print = Fingerprint::of(&parsed.records[0].1);
+        let hex = print.to_hex();
+        assert_eq!(hex, fingerprint(&parsed.records[0].1), "stored as written");
+        assert_eq!(Fingerprint::from_hex(&hex), Some(print), "read back");
+        let upper = hex.to_uppercase();
+        for (stored, case) in [
+            ("", "empty"),
+            (&hex[..31], "one digit short"),
+            ("zz3456789abcdef0123456789abcdef0", "not hex"),
+            (upper.as_str(), "upper case, as no import writes it"),
+        ] {
+            assert_eq!(Fingerprint::from_hex(stored), None, "{case}");
         }
     }
-    if mark_removed {
-        plan.removed = stored
-            .iter()
-            .filter(|s| s.removed_at.is_none() && !seen.contains(s.resident_id.as_str()))
-            .map(|s| s.resident_id.clone())
-            .collect();
+}
+
+/// The people already in the register, as an import compares with them: only their ids
+/// and fingerprints, compactly, and whether the file names them.
+struct Register(ResidentIds<Stored>);
+
+struct Stored {
+    print: Option<Fingerprint>,
+    removed: bool,
+    /// The file names this person, in a valid row or an invalid one.
+    named: bool,
+}
+
+/// What the import does with one person of the file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Change {
+    New,
+    Updated,
+    /// Back in the register after being marked removed.
+    Restored,
+    Unchanged,
+}
+
+/// Reads every stored person's id and fingerprint through `$executor` (a pool or a
+/// transaction), streamed rather than fetched whole.
+macro_rules! load_register {
+    ($executor:expr) => {{
+        let mut ids = ResidentIds::new();
+        let mut rows = sqlx::query_as::<_, (String, String, Option<Timestamp>)>(
+            "SELECT resident_id, fingerprint, removed_at FROM register_persons",
+        )
+        .fetch($executor);
+        while let Some((resident_id, print, removed_at)) = rows.try_next().await? {
+            let stored = Stored {
+                print: Fingerprint::from_hex(&print),
+                removed: removed_at.is_some(),
+                named: false,
+            };
+            ids.push(&resident_id, stored);
+        }
+        drop(rows);
+        ids.seal();
+        Register(ids)
+    }};
+}
+
+impl Register {
+    fn classify(&mut self, incoming: &Incoming) -> Change {
+        match self.0.get_mut(&incoming.person.resident_id) {
+            None => Change::New,
+            Some(stored) => {
+                stored.named = true;
+                if stored.removed {
+                    Change::Restored
+                } else if stored.print != Some(incoming.print) {
+                    Change::Updated
+                } else {
+                    Change::Unchanged
+                }
+            }
+        }
     }
-    plan
+
+    /// Notes that an invalid row names this id.
+    fn name(&mut self, resident_id: &str) {
+        if let Some(stored) = self.0.get_mut(resident_id) {
+            stored.named = true;
+        }
+    }
+
+    /// The people in the register whom the file does not name.
+    fn missing(&self) -> impl Iterator<Item = &str> {
+        self.0
+            .iter()
+            .filter(|(_, stored)| !stored.removed && !stored.named)
+            .map(|(resident_id, _)| resident_id)
+    }
 }
 
 /// A stored person, read back as the canonical record (for comparing and for the API).
@@ -268,128 +360,233 @@ impl PersonRow {
     }
 }
 
+/// A person read from the file, with the line they start on and their fingerprint.
+struct Incoming {
+    line: usize,
+    person: Person,
+    print: Fingerprint,
+}
+
+/// People handed from the reading thread to the writer at a time. A chunk's new people go
+/// in one statement, so this is also the bound on rows per INSERT.
+const PEOPLE_PER_CHUNK: usize = NEW_PER_STATEMENT;
+
+/// Chunks read ahead of the writer: enough that neither waits for the other, few enough
+/// that memory stays small.
+const CHUNKS_AHEAD: usize = 4;
+
+type Reading = tokio::task::JoinHandle<std::result::Result<RowProblems, FileError>>;
+
+/// Starts the second reading of the file on a blocking thread (parsing and fingerprinting
+/// are CPU work): the people come over the channel a chunk at a time, and the problems
+/// when the reading ends. If the receiver is dropped (the import failed), reading stops.
+fn read_people<R>(file: RegisterFile<R>) -> (mpsc::Receiver<Vec<Incoming>>, Reading)
+where
+    R: Read + Seek + Send + 'static,
+{
+    let (sender, receiver) = mpsc::channel(CHUNKS_AHEAD);
+    let reading = tokio::task::spawn_blocking(move || {
+        let mut rows = file.read_rows()?;
+        let mut people = Vec::with_capacity(PEOPLE_PER_CHUNK);
+        loop {
+            let more = rows.read_people(&mut people, PEOPLE_PER_CHUNK)?;
+            let chunk: Vec<Incoming> = people
+                .drain(..)
+                .map(|(line, person)| Incoming {
+                    line,
+                    print: Fingerprint::of(&person),
+                    person,
+                })
+                .collect();
+            if (!chunk.is_empty() && sender.blocking_send(chunk).is_err()) || !more {
+                break;
+            }
+        }
+        Ok(rows.finish())
+    });
+    (receiver, reading)
+}
+
+/// The problems of the file once its reading has ended.
+async fn problems(reading: Reading) -> Result<RowProblems> {
+    reading
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("import reader failed: {e}")))?
+        .map_err(|e| AppError::invalid("file", e.to_string()))
+}
+
+/// What an import did, or would do, with the people of the file.
+#[derive(Default)]
+struct Tally {
+    new: usize,
+    unchanged: usize,
+    updated: Vec<UpdatedPerson>,
+    restored: Vec<UpdatedPerson>,
+    removed: usize,
+}
+
+impl Tally {
+    fn changed(&mut self, old: &PersonRow, incoming: &Incoming) -> &UpdatedPerson {
+        let mut fields = changed_fields(&old.to_person(), &incoming.person);
+        let list = if old.removed_at.is_some() {
+            fields.push("removed");
+            &mut self.restored
+        } else {
+            &mut self.updated
+        };
+        list.push(UpdatedPerson {
+            resident_id: incoming.person.resident_id.clone(),
+            line: incoming.line,
+            fields,
+        });
+        list.last().expect("just pushed")
+    }
+}
+
 /// Runs an import: a dry run reads and reports; a commit writes everything in one
 /// transaction, or nothing.
-pub async fn import(
+pub async fn import<R>(
     store: &Store,
-    parsed: ParsedRegister,
+    file: RegisterFile<R>,
     dry_run: bool,
     allow_invalid: bool,
     actor: &Actor,
-) -> Result<(ImportReport, Vec<Event>)> {
-    let has_invalid = !parsed.invalid.is_empty();
-    let refused = has_invalid && !allow_invalid;
+) -> Result<(ImportReport, Vec<Event>)>
+where
+    R: Read + Seek + Send + 'static,
+{
+    // Someone missing from a file can be taken to have left the register only if every row of
+    // the file could at least be told whose it was.
+    let mark_removed = file.unidentified_invalid_rows() == 0;
     let mut report = ImportReport {
-        encoding: parsed.encoding,
-        rows: parsed.rows,
+        encoding: file.encoding(),
+        rows: file.rows(),
         new: 0,
         updated: vec![],
         unchanged: 0,
         removed: 0,
         invalid: vec![],
-        unmapped_columns: parsed.unmapped_columns.clone(),
-        removal_skipped: false,
+        unmapped_columns: file.unmapped_columns().to_vec(),
+        removal_skipped: !mark_removed,
         committed: false,
         message: None,
         import_id: None,
     };
-    if refused {
-        report.message = Some(format!(
-            "{} invalid value(s): nothing was imported. Correct the file, or import its valid rows with allow_invalid.",
-            parsed.invalid.len()
-        ));
+    // A file already known to be refused is only previewed, so nothing is written in vain.
+    if dry_run || (file.has_known_invalid_rows() && !allow_invalid) {
+        let (tally, problems) = preview(store, file, mark_removed).await?;
+        conclude(&mut report, tally, problems, allow_invalid);
+        return Ok((report, Vec::new()));
     }
-    // Someone missing from a file can be taken to have left the register only if every row of
-    // the file could at least be told whose it was.
-    let mark_removed = parsed.unidentified_invalid_rows == 0;
-    report.removal_skipped = !mark_removed;
-    if has_invalid && !refused {
-        report.message = Some(if mark_removed {
-            "invalid rows were skipped; the people they name are kept as they were".into()
-        } else {
-            "invalid rows were skipped; some could not be told whose they were, so nobody was marked removed".into()
-        });
-    }
-    let mut events = Vec::new();
-    if dry_run || refused {
-        let stored: Vec<Stored> = on_pool!(store, pool => {
-            sqlx::query_as("SELECT resident_id, fingerprint, removed_at FROM register_persons").fetch_all(pool).await?
-        });
-        let plan = plan(&parsed, &stored, mark_removed);
-        fill_counts(&mut report, &plan);
-        report.updated = describe_updates(store, &plan).await?;
-    } else {
-        let now = Timestamp::now();
-        let outcome = write_tx!(store, tx => {
-            let stored: Vec<Stored> = sqlx::query_as("SELECT resident_id, fingerprint, removed_at FROM register_persons")
-                .fetch_all(&mut *tx)
-                .await?;
-            let plan = plan(&parsed, &stored, mark_removed);
-            fill_counts(&mut report, &plan);
-            let import_id: i64 = sqlx::query_scalar(
-                "INSERT INTO register_imports (imported_at, imported_by, encoding, rows, new, updated, unchanged, removed, invalid) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-            )
-            .bind(now)
-            .bind(&actor.name)
-            .bind(parsed.encoding)
-            .bind(parsed.rows as i64)
-            .bind(report.new as i64)
-            .bind((plan.updated.len() + plan.restored.len()) as i64)
-            .bind(report.unchanged as i64)
-            .bind(report.removed as i64)
-            .bind(parsed.invalid.len() as i64)
-            .fetch_one(&mut *tx)
-            .await?;
-            let mut updated = Vec::new();
-            for (line, person, print) in plan.updated.iter().chain(plan.restored.iter()) {
+
+    let now = Timestamp::now();
+    let (mut people, reading) = read_people(file);
+    let (encoding, rows) = (report.encoding, report.rows);
+    let written = write_tx_or_discard!(store, tx => {
+        let mut register = load_register!(&mut *tx);
+        // Written first for its id; its figures are known only at the end.
+        let import_id: i64 = sqlx::query_scalar(
+            "INSERT INTO register_imports (imported_at, imported_by, encoding, rows, new, updated, unchanged, removed, invalid) \
+             VALUES ($1, $2, $3, $4, 0, 0, 0, 0, 0) RETURNING id",
+        )
+        .bind(now)
+        .bind(&actor.name)
+        .bind(encoding)
+        .bind(rows as i64)
+        .fetch_one(&mut *tx)
+        .await?;
+        // New people go in many to a statement: one statement per row costs more in round
+        // trips than in writing (see BENCHMARKS.md). Their arrival is recorded by
+        // first_import_id: no change row each. Values are moved in, not copied.
+        let insert_new = |new_people: Vec<Incoming>| {
+            let mut insert = sqlx::QueryBuilder::new(insert_persons(store.engine()));
+            insert.push_values(new_people, |mut row, Incoming { person: p, print, .. }| {
+                row.push_bind(p.resident_id)
+                    .push_bind(p.name)
+                    .push_bind(p.name_kana)
+                    .push_bind(p.birth_date.map(|d| d.to_string()))
+                    .push_bind(p.sex.map(|s| s.as_str()))
+                    .push_bind(p.postal_code)
+                    .push_bind(p.address)
+                    .push_bind(p.phone)
+                    .push_bind(p.district)
+                    .push_bind(p.care_level)
+                    .push_bind(p.disability)
+                    .push_bind(p.support_reasons)
+                    .push_bind(p.consent)
+                    .push_bind(p.supporters)
+                    .push_bind(p.designated_shelter)
+                    .push_bind(p.latitude)
+                    .push_bind(p.longitude)
+                    .push_bind(p.notes)
+                    .push_bind(print.to_hex())
+                    .push_bind(import_id)
+                    .push_bind(import_id);
+            });
+            insert
+        };
+        let mut tally = Tally::default();
+        let mut insert = None::<sqlx::QueryBuilder<_>>;
+        loop {
+            // One chunk's INSERT runs while the next chunk is compared and its INSERT built,
+            // so the database and this thread work at the same time.
+            let (written, next) = tokio::join!(
+                async {
+                    match insert.as_mut() {
+                        Some(insert) => insert.build().execute(&mut *tx).await.map(|_| ()),
+                        None => Ok(()),
+                    }
+                },
+                async {
+                    let chunk = people.recv().await?;
+                    let (mut new_people, mut changed) = (Vec::with_capacity(chunk.len()), Vec::new());
+                    for incoming in chunk {
+                        match register.classify(&incoming) {
+                            Change::New => new_people.push(incoming),
+                            Change::Unchanged => tally.unchanged += 1,
+                            Change::Updated | Change::Restored => changed.push(incoming),
+                        }
+                    }
+                    tally.new += new_people.len();
+                    Some((new_people, changed))
+                },
+            );
+            written?;
+            let Some((new_people, changed)) = next else {
+                break;
+            };
+            for incoming in changed {
                 let old: PersonRow = sqlx::query_as(SELECT_PERSON_BY_ID)
-                    .bind(&person.resident_id)
+                    .bind(&incoming.person.resident_id)
                     .fetch_one(&mut *tx)
                     .await?;
-                let mut fields = changed_fields(&old.to_person(), person);
-                let change = if old.removed_at.is_some() { fields.push("removed"); "restored" } else { "updated" };
-                upsert_person!(tx, person, print, import_id);
+                let change = if old.removed_at.is_some() { "restored" } else { "updated" };
+                let fields = serde_json::to_string(&tally.changed(&old, &incoming).fields)
+                    .map_err(anyhow::Error::from)?;
+                upsert_person!(tx, &incoming.person, incoming.print.to_hex(), import_id);
                 sqlx::query("INSERT INTO register_changes (import_id, resident_id, change, fields) VALUES ($1, $2, $3, $4)")
                     .bind(import_id)
-                    .bind(&person.resident_id)
+                    .bind(&incoming.person.resident_id)
                     .bind(change)
-                    .bind(serde_json::to_string(&fields).map_err(anyhow::Error::from)?)
+                    .bind(fields)
                     .execute(&mut *tx)
                     .await?;
-                updated.push(UpdatedPerson { resident_id: person.resident_id.clone(), line: *line, fields });
             }
-            // New people go in many to a statement: one statement per row costs more in
-            // round trips than in writing (see BENCHMARKS.md).
-            for chunk in plan.new.chunks(NEW_PER_STATEMENT) {
-                let mut insert = sqlx::QueryBuilder::new(INSERT_PERSONS);
-                insert.push_values(chunk, |mut row, (_, p, print)| {
-                    row.push_bind(&p.resident_id)
-                        .push_bind(&p.name)
-                        .push_bind(&p.name_kana)
-                        .push_bind(p.birth_date.map(|d| d.to_string()))
-                        .push_bind(p.sex.map(|s| s.as_str()))
-                        .push_bind(&p.postal_code)
-                        .push_bind(&p.address)
-                        .push_bind(&p.phone)
-                        .push_bind(&p.district)
-                        .push_bind(&p.care_level)
-                        .push_bind(&p.disability)
-                        .push_bind(&p.support_reasons)
-                        .push_bind(p.consent)
-                        .push_bind(&p.supporters)
-                        .push_bind(&p.designated_shelter)
-                        .push_bind(p.latitude)
-                        .push_bind(p.longitude)
-                        .push_bind(&p.notes)
-                        .push_bind(print)
-                        .push_bind(import_id)
-                        .push_bind(import_id);
-                });
-                // Their arrival is recorded by first_import_id: no change row each.
-                insert.build().execute(&mut *tx).await?;
+            insert = (!new_people.is_empty()).then(|| insert_new(new_people));
+        }
+        let problems = problems(reading).await?;
+        for resident_id in &problems.invalid_resident_ids {
+            register.name(resident_id);
+        }
+        if !problems.invalid.is_empty() && !allow_invalid {
+            // Found only on the way through: nothing of this file may stay.
+            if mark_removed {
+                tally.removed = register.missing().count();
             }
-            for resident_id in &plan.removed {
+            return Ok(Err((tally, problems)));
+        }
+        if mark_removed {
+            for resident_id in register.missing() {
                 sqlx::query("UPDATE register_persons SET removed_at = $1, last_import_id = $2 WHERE resident_id = $3")
                     .bind(now)
                     .bind(import_id)
@@ -401,61 +598,132 @@ pub async fn import(
                     .bind(resident_id)
                     .execute(&mut *tx)
                     .await?;
+                tally.removed += 1;
             }
-            crate::audit::append!(tx, &actor.name, "register.import", &format!("import:{import_id}"),
-                serde_json::json!({ "rows": parsed.rows, "new": report.new, "removed": report.removed }));
-            // Every open activation's board shows safety counts over the register: tell each.
-            let open: Vec<i64> = sqlx::query_scalar("SELECT id FROM activations WHERE status = 'open'")
-                .fetch_all(&mut *tx)
-                .await?;
-            for activation_id in open {
-                let counts = crate::register::safety::counts_in!(tx, activation_id);
-                let data = serde_json::json!({ "import_id": import_id, "safety": counts });
-                events.push(events::append!(tx, activation_id, "register_imported", actor, &data));
-            }
-            (import_id, updated)
-        });
-        report.import_id = Some(outcome.0);
-        report.updated = outcome.1;
-        report.committed = true;
-    }
-    report.invalid = parsed.invalid;
+        }
+        sqlx::query("UPDATE register_imports SET new = $1, updated = $2, unchanged = $3, removed = $4, invalid = $5 WHERE id = $6")
+            .bind(tally.new as i64)
+            .bind((tally.updated.len() + tally.restored.len()) as i64)
+            .bind(tally.unchanged as i64)
+            .bind(tally.removed as i64)
+            .bind(problems.invalid.len() as i64)
+            .bind(import_id)
+            .execute(&mut *tx)
+            .await?;
+        crate::audit::append!(tx, &actor.name, "register.import", &format!("import:{import_id}"),
+            serde_json::json!({ "rows": rows, "new": tally.new, "removed": tally.removed }));
+        // Every open activation's board shows safety counts over the register: tell each.
+        let open: Vec<i64> = sqlx::query_scalar("SELECT id FROM activations WHERE status = 'open'")
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut events = Vec::new();
+        for activation_id in open {
+            let counts = crate::register::safety::counts_in!(tx, activation_id);
+            let data = serde_json::json!({ "import_id": import_id, "safety": counts });
+            events.push(events::append!(tx, activation_id, "register_imported", actor, &data));
+        }
+        Ok((import_id, tally, problems, events))
+    });
+    let (import_id, tally, problems, events) = match written {
+        Ok(written) => written,
+        Err((tally, problems)) => {
+            conclude(&mut report, tally, problems, allow_invalid);
+            return Ok((report, Vec::new()));
+        }
+    };
+    conclude(&mut report, tally, problems, allow_invalid);
+    report.import_id = Some(import_id);
+    report.committed = true;
     Ok((report, events))
 }
 
-fn fill_counts(report: &mut ImportReport, plan: &Plan<'_>) {
-    report.new = plan.new.len();
-    report.unchanged = plan.unchanged;
-    report.removed = plan.removed.len();
+/// A dry run, or a file refused before anything is written: compares every person with the
+/// register and reports what an import would do.
+async fn preview<R>(
+    store: &Store,
+    file: RegisterFile<R>,
+    mark_removed: bool,
+) -> Result<(Tally, RowProblems)>
+where
+    R: Read + Seek + Send + 'static,
+{
+    let (mut people, reading) = read_people(file);
+    on_pool!(store, pool => {
+        let mut register = load_register!(pool);
+        let mut tally = Tally::default();
+        while let Some(chunk) = people.recv().await {
+            for incoming in chunk {
+                match register.classify(&incoming) {
+                    Change::New => tally.new += 1,
+                    Change::Unchanged => tally.unchanged += 1,
+                    Change::Updated | Change::Restored => {
+                        let old: PersonRow = sqlx::query_as(SELECT_PERSON_BY_ID)
+                            .bind(&incoming.person.resident_id)
+                            .fetch_one(pool)
+                            .await?;
+                        tally.changed(&old, &incoming);
+                    }
+                }
+            }
+        }
+        let problems = problems(reading).await?;
+        for resident_id in &problems.invalid_resident_ids {
+            register.name(resident_id);
+        }
+        if mark_removed {
+            tally.removed = register.missing().count();
+        }
+        Ok((tally, problems))
+    })
 }
 
-/// For a dry run: which fields each updated person would change.
-async fn describe_updates(store: &Store, plan: &Plan<'_>) -> Result<Vec<UpdatedPerson>> {
-    let mut out = Vec::new();
-    for (line, person, _) in plan.updated.iter().chain(plan.restored.iter()) {
-        let old: PersonRow = on_pool!(store, pool => {
-            sqlx::query_as(SELECT_PERSON_BY_ID).bind(&person.resident_id).fetch_one(pool).await?
-        });
-        let mut fields = changed_fields(&old.to_person(), person);
-        if old.removed_at.is_some() {
-            fields.push("removed");
-        }
-        out.push(UpdatedPerson {
-            resident_id: person.resident_id.clone(),
-            line: *line,
-            fields,
+/// Fills the report from what was done (or would be), with why not everything was.
+fn conclude(report: &mut ImportReport, tally: Tally, problems: RowProblems, allow_invalid: bool) {
+    let has_invalid = !problems.invalid.is_empty();
+    report.new = tally.new;
+    report.unchanged = tally.unchanged;
+    report.removed = tally.removed;
+    report.updated = tally.updated;
+    report.updated.extend(tally.restored);
+    if has_invalid && !allow_invalid {
+        report.message = Some(format!(
+            "{} invalid value(s): nothing was imported. Correct the file, or import its valid rows with allow_invalid.",
+            problems.invalid.len()
+        ));
+    } else if has_invalid {
+        report.message = Some(if !report.removal_skipped {
+            "invalid rows were skipped; the people they name are kept as they were".into()
+        } else {
+            "invalid rows were skipped; some could not be told whose they were, so nobody was marked removed".into()
         });
     }
-    Ok(out)
+    report.invalid = problems.invalid;
 }
 
 /// Rows per multi-row INSERT: 21 parameters each stays under SQLite's 32,766 and
 /// PostgreSQL's 65,535 bound parameters per statement.
 const NEW_PER_STATEMENT: usize = 1000;
 
-const INSERT_PERSONS: &str = "INSERT INTO register_persons (resident_id, name, name_kana, birth_date, sex, postal_code, \
-     address, phone, district, care_level, disability, support_reasons, consent, supporters, designated_shelter, \
-     latitude, longitude, notes, fingerprint, first_import_id, last_import_id) ";
+/// The start of the multi-row INSERT of new people, for each engine. On SQLite, `OR FAIL`:
+/// by default (`ABORT`) a statement that writes many rows keeps a statement journal, a copy
+/// of every page it touches that the transaction had already changed, so that it alone can
+/// be undone, and keeping it took a fifth of SQLite's time in a million-row import. Nothing
+/// here needs it: any error ends the whole transaction.
+fn insert_persons(engine: Engine) -> &'static str {
+    match engine {
+        Engine::Sqlite => concat!("INSERT OR FAIL ", insert_persons_into!()),
+        Engine::Postgres => concat!("INSERT ", insert_persons_into!()),
+    }
+}
+
+macro_rules! insert_persons_into {
+    () => {
+        "INTO register_persons (resident_id, name, name_kana, birth_date, sex, postal_code, address, phone, \
+         district, care_level, disability, support_reasons, consent, supporters, designated_shelter, latitude, \
+         longitude, notes, fingerprint, first_import_id, last_import_id) "
+    };
+}
+use insert_persons_into;
 
 pub const SELECT_PERSON_BY_ID: &str = "SELECT resident_id, name, name_kana, birth_date, sex, postal_code, address, phone, \
      district, care_level, disability, support_reasons, consent, supporters, designated_shelter, latitude, longitude, \

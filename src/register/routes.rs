@@ -1,13 +1,14 @@
 //! The register's HTTP routes: imports, persons, safety confirmation, disclosure.
 
-use axum::body::Bytes;
+use std::io::{Seek, SeekFrom};
+
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use super::import::{EncodingChoice, ImportOptions};
+use super::import::{EncodingChoice, ImportOptions, RegisterFile};
 use super::{commit, disclosure, paper, persons, safety};
 use crate::app::AppState;
 use crate::auth::{CurrentUser, Role};
@@ -62,6 +63,7 @@ pub fn encoding_choice(name: Option<&str>) -> Result<EncodingChoice> {
 
 /// The file as the body (`text/csv`), or as a form (`multipart/form-data`) with the file in a
 /// part named `file` and, optionally, the municipality's header mapping (TOML) in `mapping`.
+/// The file is spooled to a temporary file as it arrives, never held in memory.
 async fn import(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -69,7 +71,7 @@ async fn import(
     request: axum::extract::Request,
 ) -> Result<(StatusCode, Json<commit::ImportReport>)> {
     user.require(&[Role::Admin])?;
-    let (body, mapping) = read_upload(request, &state).await?;
+    let (file, mapping) = read_upload(request, &state).await?;
     let mapping = match mapping {
         Some(text) => Some(
             super::import::parse_mapping(&text)
@@ -82,17 +84,16 @@ async fn import(
         mapping,
         ..ImportOptions::default()
     };
-    // Parsing a large file is CPU work: keep it off the async threads.
-    let parsed =
-        tokio::task::spawn_blocking(move || super::import::parse_register(&body, &options))
-            .await
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("import parser failed: {e}")))?
-            .map_err(|e| AppError::invalid("file", e.to_string()))?;
+    // Reading a large file through is CPU work: keep it off the async threads.
+    let file = tokio::task::spawn_blocking(move || RegisterFile::open(file, &options))
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("import parser failed: {e}")))?
+        .map_err(|e| AppError::invalid("file", e.to_string()))?;
     let store = state.store.clone();
     let actor = user.actor();
     let report = state
         .commit(async move {
-            commit::import(&store, parsed, query.dry_run, query.allow_invalid, &actor).await
+            commit::import(&store, file, query.dry_run, query.allow_invalid, &actor).await
         })
         .await?;
     let status = if report.committed || query.dry_run {
@@ -235,39 +236,52 @@ async fn print(
     ))
 }
 
-/// The uploaded file and the optional mapping text, from a plain body or a form.
+/// The uploaded file, spooled to a temporary file (deleted when closed) and rewound, and the
+/// optional mapping text, from a plain body or a form. The route's body limit holds for both.
 async fn read_upload(
     request: axum::extract::Request,
     state: &AppState,
-) -> Result<(Bytes, Option<String>)> {
+) -> Result<(std::fs::File, Option<String>)> {
+    use axum::RequestExt;
     use axum::extract::{FromRequest, Multipart};
+    use futures_util::TryStreamExt;
     let is_form = request
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     if !is_form {
-        let body = Bytes::from_request(request, state)
-            .await
-            .map_err(|e| AppError::invalid("file", e.body_text()))?;
-        return Ok((body, None));
+        let mut body = request.into_limited_body().into_data_stream();
+        let mut spool = Spool::new().await?;
+        // Worded as axum words it when a body cannot be buffered whole.
+        let unreadable = |e: axum::Error| {
+            AppError::invalid("file", format!("Failed to buffer the request body: {e}"))
+        };
+        while let Some(bytes) = body.try_next().await.map_err(unreadable)? {
+            spool.write(&bytes).await?;
+        }
+        return Ok((spool.finish().await?, None));
     }
     let mut form = Multipart::from_request(request, state)
         .await
         .map_err(|e| AppError::invalid("file", e.body_text()))?;
     let (mut file, mut mapping) = (None, None);
-    while let Some(part) = form
+    while let Some(mut part) = form
         .next_field()
         .await
         .map_err(|e| AppError::invalid("file", e.body_text()))?
     {
         match part.name() {
             Some("file") => {
-                file = Some(
-                    part.bytes()
-                        .await
-                        .map_err(|e| AppError::invalid("file", e.body_text()))?,
-                )
+                let mut spool = Spool::new().await?;
+                while let Some(bytes) = part
+                    .chunk()
+                    .await
+                    .map_err(|e| AppError::invalid("file", e.body_text()))?
+                {
+                    spool.write(&bytes).await?;
+                }
+                file = Some(spool.finish().await?);
             }
             Some("mapping") => {
                 let bytes = part
@@ -284,4 +298,45 @@ async fn read_upload(
     }
     let file = file.ok_or_else(|| AppError::invalid("file", "the form has no part named file"))?;
     Ok((file, mapping))
+}
+
+/// An upload on its way to a temporary file, written a block at a time.
+struct Spool(tokio::io::BufWriter<tokio::fs::File>);
+
+impl Spool {
+    async fn new() -> Result<Spool> {
+        let file = tokio::task::spawn_blocking(tempfile::tempfile)
+            .await
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("spooling failed: {e}")))?
+            .map_err(|e| {
+                AppError::Internal(
+                    anyhow::Error::from(e).context("cannot create a temporary file for the upload"),
+                )
+            })?;
+        Ok(Spool(tokio::io::BufWriter::with_capacity(
+            1 << 20,
+            tokio::fs::File::from_std(file),
+        )))
+    }
+
+    async fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        use tokio::io::AsyncWriteExt;
+        self.0.write_all(bytes).await.map_err(|e| {
+            AppError::Internal(anyhow::Error::from(e).context("cannot spool the upload"))
+        })
+    }
+
+    /// The spooled file, rewound for reading.
+    async fn finish(mut self) -> Result<std::fs::File> {
+        use tokio::io::AsyncWriteExt;
+        let spooled = async {
+            self.0.flush().await?;
+            let mut file = self.0.into_inner().into_std().await;
+            file.seek(SeekFrom::Start(0))?;
+            Ok::<_, std::io::Error>(file)
+        };
+        spooled.await.map_err(|e| {
+            AppError::Internal(anyhow::Error::from(e).context("cannot spool the upload"))
+        })
+    }
 }

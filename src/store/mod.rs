@@ -137,6 +137,41 @@ macro_rules! write_tx {
     };
 }
 
+/// As [`write_tx!`], for a write that may decide, after writing, that nothing of it may stay
+/// (an import that finds an invalid row on its way through the file). The body evaluates to
+/// `Ok(value)`, committed, or `Err(refusal)`, rolled back; either is returned as the macro's
+/// value, a `Result<T, U>`.
+#[macro_export]
+macro_rules! write_tx_or_discard {
+    ($store:expr, $tx:ident => $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite(s) => {
+                let mut turn = s.enter().await?;
+                let result = {
+                    let $tx = turn.conn();
+                    async { Ok::<_, $crate::error::AppError>($body) }.await
+                };
+                turn.finish(matches!(result, Ok(Ok(_)))).await?;
+                result?
+            }
+            $crate::store::Store::Postgres(s) => {
+                let mut $tx = s.pool.begin().await?;
+                let result = async { Ok::<_, $crate::error::AppError>($body) }.await;
+                match result? {
+                    Ok(value) => {
+                        $tx.commit().await?;
+                        Ok(value)
+                    }
+                    Err(refusal) => {
+                        $tx.rollback().await?;
+                        Err(refusal)
+                    }
+                }
+            }
+        }
+    };
+}
+
 /// Runs `$body` inside one read-only transaction that sees a single consistent state of the
 /// database: how a snapshot of the board matches exactly one event `seq`.
 #[macro_export]
@@ -163,7 +198,7 @@ macro_rules! read_tx {
     };
 }
 
-pub use crate::{on_pool, read_tx, write_tx};
+pub use crate::{on_pool, read_tx, write_tx, write_tx_or_discard};
 
 /// A point in time, stored as microseconds since the Unix epoch (UTC) in both engines and
 /// shown as RFC 3339 in JSON.

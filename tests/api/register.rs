@@ -19,6 +19,7 @@ crate::on_both_backends!(
     people_without_a_district_are_listed_and_counted_under_the_blank_district,
     a_person_named_by_an_invalid_row_is_not_taken_for_one_who_left,
     a_municipal_export_imports_through_the_form_with_its_header_mapping,
+    a_register_of_several_chunks_imports_in_one_transaction_or_not_at_all,
 );
 
 const HEADER: &str =
@@ -588,4 +589,83 @@ async fn a_municipal_export_imports_through_the_form_with_its_header_mapping(app
     let (status, body) = admin.post_form("/api/register/imports", bad).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["field"], "mapping", "{body}");
+}
+
+async fn a_register_of_several_chunks_imports_in_one_transaction_or_not_at_all(app: TestApp) {
+    let admin = app.user("admin1", Role::Admin).await;
+    // More people than the import hands from reading to writing at a time (1,000), so each
+    // step below crosses chunks.
+    let row = |i: usize, address: &str| {
+        format!(
+            "{},氏名{i},,S10.5.5,男,{address},,地区{},,,有,",
+            20000 + i,
+            i % 7
+        )
+    };
+    let rows: Vec<String> = (0..2500)
+        .map(|i| row(i, &format!("横浜市港北区{i}")))
+        .collect();
+    let csv = |rows: &[String]| register_csv(&rows.iter().map(String::as_str).collect::<Vec<_>>());
+
+    // The last row's date is impossible: found only when the rows are read for writing,
+    // after the first 2,499 people went into the transaction.
+    let mut damaged = rows.clone();
+    damaged[2499] = damaged[2499].replace("S10.5.5", "昭和99年1月1日");
+    let (status, report) = import(&admin, csv(&damaged), "").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{report}");
+    assert_eq!(report["committed"], false);
+    assert_eq!(report["new"], 2499, "counted as a dry run counts them");
+    assert_eq!(report["invalid"][0]["line"], 2501, "the last line");
+    let (_, preview) = import(&admin, csv(&damaged), "?dry_run=true&allow_invalid=true").await;
+    assert_eq!(
+        preview["new"], 2499,
+        "nothing of the refused import stayed: {preview}"
+    );
+
+    let (status, report) = import(&admin, csv(&rows), "").await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(
+        (report["new"].clone(), report["rows"].clone()),
+        (json!(2500), json!(2500))
+    );
+
+    // The next export: person 1500 moved, person 10 left (so the lines after move up one).
+    let mut next = rows.clone();
+    next[1500] = row(1500, "横浜市港北区転居先");
+    next.remove(10);
+    let (status, report) = import(&admin, csv(&next), "").await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(
+        report["updated"],
+        json!([{ "resident_id": "21500", "line": 1501, "fields": ["address"] }])
+    );
+    assert_eq!(
+        (report["removed"].clone(), report["unchanged"].clone()),
+        (json!(1), json!(2498))
+    );
+
+    // Person 10 is back as they were, person 2000 changed: the changed are listed before the
+    // restored, whatever their lines.
+    let mut back = rows.clone();
+    back[1500] = row(1500, "横浜市港北区転居先");
+    back[2000] = row(2000, "横浜市港北区別");
+    let (status, report) = import(&admin, csv(&back), "").await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(
+        report["updated"],
+        json!([
+            { "resident_id": "22000", "line": 2002, "fields": ["address"] },
+            { "resident_id": "20010", "line": 12, "fields": ["removed"] },
+        ])
+    );
+    assert_eq!(
+        (
+            report["new"].clone(),
+            report["removed"].clone(),
+            report["unchanged"].clone()
+        ),
+        (json!(0), json!(0), json!(2498))
+    );
+    let (_, person) = admin.get("/api/register/persons/20010").await;
+    assert_eq!(person["removed"], false, "restored: {person}");
 }

@@ -694,3 +694,37 @@ fn errors_serialise_with_a_kind_for_the_http_layer() {
         "unit variant"
     );
 }
+
+#[test]
+fn reading_a_few_people_at_a_time_gives_what_reading_them_at_once_gives() {
+    for name in [
+        "utf8_valid.csv",
+        "utf8_bom_crlf.csv",
+        "quoted_newlines.csv",
+        "cp932.csv",
+        "cp932_bad_bytes.csv",
+        "utf8_bad_row.csv",
+        "problems.csv",
+    ] {
+        let whole = parse_fixture(name);
+        for chunk in [1, 2, 3] {
+            let case = format!("{name}, {chunk} at a time");
+            let file = RegisterFile::open(std::io::Cursor::new(fixture(name)), &options())
+                .unwrap_or_else(|e| panic!("{case}: {e}"));
+            assert_eq!(
+                (file.encoding(), file.rows()),
+                (whole.encoding, whole.rows),
+                "{case}: settled by the first reading"
+            );
+            let mut rows = file.read_rows().unwrap();
+            let (mut records, mut people) = (Vec::new(), Vec::new());
+            while rows.read_people(&mut people, chunk).unwrap() {
+                assert_eq!(people.len(), chunk, "{case}: a full chunk");
+                records.append(&mut people);
+            }
+            records.append(&mut people);
+            assert_eq!(records, whole.records, "{case}: people");
+            assert_eq!(rows.finish().invalid, whole.invalid, "{case}: problems");
+        }
+    }
+}
