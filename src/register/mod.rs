@@ -13,4 +13,5 @@ mod routes;
 pub mod safety;
 pub mod visibility;
 
+pub(crate) use routes::read_upload;
 pub use routes::{encoding_choice, router};

@@ -238,7 +238,7 @@ async fn print(
 
 /// The uploaded file, spooled to a temporary file (deleted when closed) and rewound, and the
 /// optional mapping text, from a plain body or a form. The route's body limit holds for both.
-async fn read_upload(
+pub(crate) async fn read_upload(
     request: axum::extract::Request,
     state: &AppState,
 ) -> Result<(std::fs::File, Option<String>)> {

@@ -9,6 +9,7 @@
 //! through the HTTP API, never through board events.
 
 pub mod assignments;
+pub mod import;
 
 pub mod openings;
 pub mod paper;

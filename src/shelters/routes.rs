@@ -18,10 +18,17 @@ use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, Result};
 use crate::extract::{ApiJson, ApiJsonOrEmpty, ApiPath, ApiQuery};
 
+/// A facility list is hundreds of rows; this is far more than any.
+const MAX_LIST_BYTES: usize = 16 * 1024 * 1024;
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/shelters", get(list).post(create))
         .route("/api/shelters/{id}", get(show).put(update))
+        .route(
+            "/api/shelters/imports",
+            post(import_list).layer(axum::extract::DefaultBodyLimit::max(MAX_LIST_BYTES)),
+        )
         .route("/api/activations/{id}/shelters", get(states))
         .route("/api/activations/{id}/shelters/{shelter}/open", post(open))
         .route(
@@ -320,4 +327,47 @@ async fn confirm(
         .commit(async move { suggest::confirm(&store, &user, &activation, confirmation).await })
         .await?;
     Ok((StatusCode::CREATED, Json(made)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportQuery {
+    #[serde(default)]
+    dry_run: bool,
+    #[serde(default)]
+    allow_invalid: bool,
+    encoding: Option<String>,
+}
+
+/// The municipality's facility list: the body is the CSV file, or a form with `file` and
+/// optionally `mapping` (TOML), as for the register.
+async fn import_list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(query): ApiQuery<ImportQuery>,
+    request: axum::extract::Request,
+) -> Result<Json<super::import::ImportReport>> {
+    use std::io::Read;
+    user.require(&[Role::Admin])?;
+    let encoding = crate::register::encoding_choice(query.encoding.as_deref())?;
+    let (mut file, mapping) = crate::register::read_upload(request, &state).await?;
+    let bytes = tokio::task::spawn_blocking(move || {
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map(|_| bytes)
+    })
+    .await
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("reading the upload: {e}")))?
+    .map_err(|e| AppError::Internal(e.into()))?;
+    let options = super::import::ImportOptions {
+        encoding,
+        mapping,
+        dry_run: query.dry_run,
+        allow_invalid: query.allow_invalid,
+    };
+    let store = state.store.clone();
+    let actor = user.actor();
+    let report = state
+        .commit(async move { super::import::import(&store, &actor, &bytes, options).await })
+        .await?;
+    Ok(Json(report))
 }

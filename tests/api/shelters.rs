@@ -19,6 +19,7 @@ crate::on_both_backends!(
     the_operator_sees_assignments_live_and_arrival_marks_the_person_evacuated,
     a_drill_assigns_only_people_who_consented,
     the_printed_list_and_the_export_carry_the_shelters_people_and_the_stamp,
+    the_municipal_facility_list_imports_with_a_dry_run_and_line_level_errors,
 );
 
 const HEADER: &str = "宛名番号,氏名,フリガナ,生年月日,性別,住所,電話番号,地区,要介護度,障害,情報提供同意,避難先,緯度,経度,備考\r\n";
@@ -728,4 +729,102 @@ async fn the_printed_list_and_the_export_carry_the_shelters_people_and_the_stamp
         "{text}"
     );
     assert_eq!(text.lines().count(), 2);
+}
+
+async fn the_municipal_facility_list_imports_with_a_dry_run_and_line_level_errors(app: TestApp) {
+    let admin = app.user("admin1", Role::Admin).await;
+    let coordinator = app.user("coord1", Role::Coordinator).await;
+    let activation = admin.open_activation("地震", "real").await;
+    let mut terminal = admin.board(activation, None).await;
+    assert_eq!(terminal.next().await["type"], "snapshot");
+    let list = "施設名,住所,定員,受入対象,設備,緯度,経度,連絡先\r\n\
+                地域ケアプラザ大倉山,横浜市港北区大倉山1-1,20,高齢者・認知症,車いす,35.52,139.63,045-000-0001\r\n\
+                特別養護老人ホーム﨑山,横浜市港北区綱島1-1,１０人,高齢者、医療的ケア,酸素・発電機,,,\r\n";
+    let (cp932, _, _) = encoding_rs::SHIFT_JIS.encode(list);
+    let (status, preview) = admin
+        .post_bytes("/api/shelters/imports?dry_run=true", cp932.to_vec())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert_eq!(
+        (preview["encoding"].as_str(), preview["new"].as_i64()),
+        (Some("cp932"), Some(2))
+    );
+    assert_eq!(preview["committed"], false);
+    let (_, shelters) = admin.get("/api/shelters").await;
+    assert_eq!(shelters, json!([]), "a dry run writes nothing");
+
+    let (status, _) = coordinator
+        .post_bytes("/api/shelters/imports", cp932.to_vec())
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, report) = admin
+        .post_bytes("/api/shelters/imports", cp932.to_vec())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["committed"], true);
+    let (_, shelters) = admin.get("/api/shelters").await;
+    let names: Vec<&str> = shelters
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"特別養護老人ホーム﨑山"), "{names:?}");
+    let sakiyama = shelters
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "特別養護老人ホーム﨑山")
+        .unwrap();
+    assert_eq!(sakiyama["capacity"], 10);
+    assert_eq!(sakiyama["categories"], json!(["elderly", "medical_care"]));
+    assert_eq!(sakiyama["facilities"], json!(["oxygen", "generator"]));
+    // The open activation's board learns of the new shelters.
+    let event = loop {
+        let message = terminal.next().await;
+        if message["type"] == "shelter_changed" {
+            break message;
+        }
+    };
+    assert_eq!(event["data"]["shelters"][0]["status"], "not_opened");
+
+    // A later list: one capacity changed, one row wrong: nothing is written, the row is named.
+    let later = "施設名,住所,定員,受入対象\n\
+                 地域ケアプラザ大倉山,横浜市港北区大倉山1-1,25,高齢者・認知症\n\
+                 新しい施設,横浜市港北区新横浜1-1,-3,高齢者\n";
+    let (status, refused) = admin
+        .post_bytes("/api/shelters/imports", later.as_bytes().to_vec())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{refused}");
+    assert_eq!(refused["committed"], false);
+    assert_eq!(refused["invalid"][0]["line"], 3);
+    assert_eq!(refused["invalid"][0]["column"], "定員");
+    // Columns the later list lacks leave those fields as they were.
+    assert_eq!(refused["updated"][0]["fields"], json!(["capacity"]));
+    let (status, partial) = admin
+        .post_bytes(
+            "/api/shelters/imports?allow_invalid=true",
+            later.as_bytes().to_vec(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{partial}");
+    assert_eq!(partial["committed"], true);
+    let (_, shelters) = admin.get("/api/shelters").await;
+    assert_eq!(
+        shelters.as_array().unwrap().len(),
+        2,
+        "the invalid row was not added"
+    );
+    // A file that is no list at all is refused as a whole, saying why.
+    let (status, body) = admin
+        .post_bytes(
+            "/api/shelters/imports",
+            "施設名,住所\nA,B\n".as_bytes().to_vec(),
+        )
+        .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("file"))
+    );
+    assert!(body["error"].as_str().unwrap().contains("定員"), "{body}");
 }

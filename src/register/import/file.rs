@@ -412,7 +412,7 @@ impl<R> RegisterRows<R> {
     }
 }
 
-fn csv_reader<R: Read>(source: R) -> csv::Reader<Tracked<R>> {
+pub(super) fn csv_reader<R: Read>(source: R) -> csv::Reader<Tracked<R>> {
     // Flexible, so that a row with a wrong number of cells is reported as that row's
     // problem rather than ending the import.
     csv::ReaderBuilder::new()
@@ -423,7 +423,7 @@ fn csv_reader<R: Read>(source: R) -> csv::Reader<Tracked<R>> {
 }
 
 /// Reads up to the header, the first line with anything on it; answers its line.
-fn read_header_record<R: Read>(
+pub(super) fn read_header_record<R: Read>(
     reader: &mut csv::Reader<Tracked<R>>,
     record: &mut csv::ByteRecord,
 ) -> Result<usize, FileError> {
@@ -437,7 +437,10 @@ fn read_header_record<R: Read>(
     }
 }
 
-fn line_of<R: Read>(reader: &mut csv::Reader<Tracked<R>>, record: &csv::ByteRecord) -> usize {
+pub(super) fn line_of<R: Read>(
+    reader: &mut csv::Reader<Tracked<R>>,
+    record: &csv::ByteRecord,
+) -> usize {
     let position = record.position().map_or(0, |p| p.byte());
     reader.get_mut().line_at(position)
 }
@@ -474,7 +477,7 @@ fn read_header(
     Columns::resolve(headers, mapping)
 }
 
-fn not_csv(err: csv::Error) -> FileError {
+pub(super) fn not_csv(err: csv::Error) -> FileError {
     FileError::NotCsv {
         line: err.position().map_or(0, |p| p.line() as usize),
         reason: err.to_string(),
@@ -522,7 +525,7 @@ fn count_quotes<R: Read + Seek>(source: &mut R, from: u64, len: u64) -> io::Resu
 }
 
 /// A row as one line of text for a message about the whole row, cut short.
-fn truncated(decoded: &DecodedRecord) -> String {
+pub(super) fn truncated(decoded: &DecodedRecord) -> String {
     let cells: Vec<&str> = decoded
         .cells()
         .map(|cell| cell.map_or_else(|u| u.shown.as_str(), trim))

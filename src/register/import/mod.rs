@@ -22,7 +22,8 @@ mod kana;
 mod lines;
 mod person;
 mod sniff;
-mod values;
+pub mod table;
+pub(crate) mod values;
 
 #[cfg(test)]
 pub(crate) mod roundtrip;
