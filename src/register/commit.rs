@@ -24,7 +24,7 @@ use super::import::{FileError, InvalidCell, Person, RegisterFile, RowProblems, S
 use super::resident_ids::ResidentIds;
 use crate::error::{AppError, Result};
 use crate::events::{self, Actor, Event};
-use crate::store::{Engine, Store, Timestamp, on_pool, write_tx_or_discard};
+use crate::store::{Store, Timestamp, on_pool, write_tx_or_discard};
 
 /// The import report of the issue: dry run and commit alike.
 #[derive(Debug, Serialize)]
@@ -495,45 +495,15 @@ where
         .bind(rows as i64)
         .fetch_one(&mut *tx)
         .await?;
-        // New people go in many to a statement: one statement per row costs more in round
-        // trips than in writing (see BENCHMARKS.md). Their arrival is recorded by
-        // first_import_id: no change row each. Values are moved in, not copied.
-        let insert_new = |new_people: Vec<Incoming>| {
-            let mut insert = sqlx::QueryBuilder::new(insert_persons(store.engine()));
-            insert.push_values(new_people, |mut row, Incoming { person: p, print, .. }| {
-                row.push_bind(p.resident_id)
-                    .push_bind(p.name)
-                    .push_bind(p.name_kana)
-                    .push_bind(p.birth_date.map(|d| d.to_string()))
-                    .push_bind(p.sex.map(|s| s.as_str()))
-                    .push_bind(p.postal_code)
-                    .push_bind(p.address)
-                    .push_bind(p.phone)
-                    .push_bind(p.district)
-                    .push_bind(p.care_level)
-                    .push_bind(p.disability)
-                    .push_bind(p.support_reasons)
-                    .push_bind(p.consent)
-                    .push_bind(p.supporters)
-                    .push_bind(p.designated_shelter)
-                    .push_bind(p.latitude)
-                    .push_bind(p.longitude)
-                    .push_bind(p.notes)
-                    .push_bind(print.to_hex())
-                    .push_bind(import_id)
-                    .push_bind(import_id);
-            });
-            insert
-        };
         let mut tally = Tally::default();
-        let mut insert = None::<sqlx::QueryBuilder<_>>;
+        let mut insert: Option<Vec<Incoming>> = None;
         loop {
             // One chunk's INSERT runs while the next chunk is compared and its INSERT built,
             // so the database and this thread work at the same time.
             let (written, next) = tokio::join!(
                 async {
-                    match insert.as_mut() {
-                        Some(insert) => insert.build().execute(&mut *tx).await.map(|_| ()),
+                    match insert.take() {
+                        Some(new_people) => InsertPeople::insert_people(&mut *tx, new_people, import_id).await,
                         None => Ok(()),
                     }
                 },
@@ -572,7 +542,7 @@ where
                     .execute(&mut *tx)
                     .await?;
             }
-            insert = (!new_people.is_empty()).then(|| insert_new(new_people));
+            insert = (!new_people.is_empty()).then_some(new_people);
         }
         let problems = problems(reading).await?;
         for resident_id in &problems.invalid_resident_ids {
@@ -709,11 +679,122 @@ const NEW_PER_STATEMENT: usize = 1000;
 /// of every page it touches that the transaction had already changed, so that it alone can
 /// be undone, and keeping it took a fifth of SQLite's time in a million-row import. Nothing
 /// here needs it: any error ends the whole transaction.
-fn insert_persons(engine: Engine) -> &'static str {
-    match engine {
-        Engine::Sqlite => concat!("INSERT OR FAIL ", insert_persons_into!()),
-        Engine::Postgres => concat!("INSERT ", insert_persons_into!()),
+/// How a chunk of new people goes into the register, by engine: SQLite takes them many to an
+/// INSERT (one statement per row costs more in round trips than in writing; see
+/// BENCHMARKS.md); PostgreSQL takes them through `COPY ... FROM STDIN`, its bulk path, a chunk
+/// a time inside the one transaction. Their arrival is recorded by first_import_id: no change
+/// row each. Values are moved in, not copied.
+trait InsertPeople {
+    fn insert_people(
+        &mut self,
+        people: Vec<Incoming>,
+        import_id: i64,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+}
+
+impl InsertPeople for sqlx::SqliteConnection {
+    async fn insert_people(
+        &mut self,
+        people: Vec<Incoming>,
+        import_id: i64,
+    ) -> Result<(), sqlx::Error> {
+        let mut insert =
+            sqlx::QueryBuilder::new(concat!("INSERT OR FAIL ", insert_persons_into!()));
+        insert.push_values(
+            people,
+            |mut row,
+             Incoming {
+                 person: p, print, ..
+             }| {
+                row.push_bind(p.resident_id)
+                    .push_bind(p.name)
+                    .push_bind(p.name_kana)
+                    .push_bind(p.birth_date.map(|d| d.to_string()))
+                    .push_bind(p.sex.map(|s| s.as_str()))
+                    .push_bind(p.postal_code)
+                    .push_bind(p.address)
+                    .push_bind(p.phone)
+                    .push_bind(p.district)
+                    .push_bind(p.care_level)
+                    .push_bind(p.disability)
+                    .push_bind(p.support_reasons)
+                    .push_bind(p.consent)
+                    .push_bind(p.supporters)
+                    .push_bind(p.designated_shelter)
+                    .push_bind(p.latitude)
+                    .push_bind(p.longitude)
+                    .push_bind(p.notes)
+                    .push_bind(print.to_hex())
+                    .push_bind(import_id)
+                    .push_bind(import_id);
+            },
+        );
+        insert.build().execute(self).await.map(|_| ())
     }
+}
+
+impl InsertPeople for sqlx::PgConnection {
+    async fn insert_people(
+        &mut self,
+        people: Vec<Incoming>,
+        import_id: i64,
+    ) -> Result<(), sqlx::Error> {
+        let mut data = Vec::with_capacity(people.len() * 256);
+        for Incoming {
+            person: p, print, ..
+        } in people
+        {
+            copy_row(&mut data, p, &print.to_hex(), import_id);
+        }
+        let mut copy = self
+            .copy_in_raw(
+                "COPY register_persons (resident_id, name, name_kana, birth_date, sex, postal_code, address, phone, \
+                 district, care_level, disability, support_reasons, consent, supporters, designated_shelter, latitude, \
+                 longitude, notes, fingerprint, first_import_id, last_import_id) FROM STDIN WITH (FORMAT csv)",
+            )
+            .await?;
+        copy.send(data).await?;
+        copy.finish().await.map(|_| ())
+    }
+}
+
+/// One person as a line of COPY's CSV: every text quoted (so an empty text stays a text), a
+/// missing value left empty and unquoted (NULL).
+fn copy_row(out: &mut Vec<u8>, p: Person, fingerprint: &str, import_id: i64) {
+    fn text(out: &mut Vec<u8>, value: Option<&str>) {
+        if let Some(value) = value {
+            out.push(b'"');
+            for b in value.bytes() {
+                if b == b'"' {
+                    out.push(b'"');
+                }
+                out.push(b);
+            }
+            out.push(b'"');
+        }
+        out.push(b',');
+    }
+    text(out, Some(&p.resident_id));
+    text(out, Some(&p.name));
+    text(out, p.name_kana.as_deref());
+    text(out, p.birth_date.map(|d| d.to_string()).as_deref());
+    text(out, p.sex.map(|s| s.as_str()));
+    text(out, p.postal_code.as_deref());
+    text(out, Some(&p.address));
+    text(out, p.phone.as_deref());
+    text(out, p.district.as_deref());
+    text(out, p.care_level.as_deref());
+    text(out, p.disability.as_deref());
+    text(out, p.support_reasons.as_deref());
+    text(out, p.consent.map(|c| if c { "t" } else { "f" }));
+    text(out, p.supporters.as_deref());
+    text(out, p.designated_shelter.as_deref());
+    // Numbers are written by us: Rust's shortest round-trip form, read back exactly.
+    text(out, p.latitude.map(|v| v.to_string()).as_deref());
+    text(out, p.longitude.map(|v| v.to_string()).as_deref());
+    text(out, p.notes.as_deref());
+    text(out, Some(fingerprint));
+    out.extend_from_slice(format!("{import_id},{import_id}\n").as_bytes());
 }
 
 macro_rules! insert_persons_into {

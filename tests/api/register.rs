@@ -20,6 +20,7 @@ crate::on_both_backends!(
     a_person_named_by_an_invalid_row_is_not_taken_for_one_who_left,
     a_municipal_export_imports_through_the_form_with_its_header_mapping,
     a_register_of_several_chunks_imports_in_one_transaction_or_not_at_all,
+    values_with_quotes_commas_newlines_and_blanks_are_stored_exactly,
 );
 
 const HEADER: &str =
@@ -668,4 +669,30 @@ async fn a_register_of_several_chunks_imports_in_one_transaction_or_not_at_all(a
     );
     let (_, person) = admin.get("/api/register/persons/20010").await;
     assert_eq!(person["removed"], false, "restored: {person}");
+}
+
+/// What the database's bulk path (COPY on PostgreSQL, multi-row INSERT on SQLite) must keep:
+/// quotes, commas and line breaks inside a value, and a blank cell stays absent.
+async fn values_with_quotes_commas_newlines_and_blanks_are_stored_exactly(app: TestApp) {
+    let admin = app.user("admin1", Role::Admin).await;
+    let csv = "宛名番号,氏名,フリガナ,住所,情報提供同意,備考,緯度,経度\r\n\
+               7001,\"山田 \"\"タロウ\"\" 太郎\",,\"港北区1-1, 2階\",有,\"一行目\r\n二行目\",-35.25,139.5\r\n\
+               7002,\\N 田中,,港北区\\.2,,\"\",,\r\n";
+    let (status, report) = import(&admin, csv, "").await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["new"], 2, "{report}");
+    let (_, first) = admin.get("/api/register/persons/7001").await;
+    assert_eq!(first["name"], "山田 \"タロウ\" 太郎");
+    assert_eq!(first["address"], "港北区1-1, 2階");
+    assert_eq!(first["notes"], "一行目\r\n二行目");
+    assert_eq!(first["name_kana"], Value::Null);
+    assert_eq!(
+        (first["latitude"].as_f64(), first["longitude"].as_f64()),
+        (Some(-35.25), Some(139.5))
+    );
+    let (_, second) = admin.get("/api/register/persons/7002").await;
+    assert_eq!(second["name"], "\\N 田中");
+    assert_eq!(second["address"], "港北区\\.2");
+    assert_eq!(second["consent"], Value::Null);
+    assert_eq!(second["notes"], Value::Null, "a blank cell is no note");
 }
