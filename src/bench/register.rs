@@ -31,6 +31,10 @@ pub struct RegisterArgs {
     /// The sqlite3 command-line shell used as the reference.
     #[arg(long, default_value = "sqlite3")]
     pub sqlite3: String,
+    /// Measure on PostgreSQL instead (a fresh database per run on the server of this URL),
+    /// against `psql \copy` of the same file into an equivalent table.
+    #[arg(long)]
+    pub postgres: Option<String>,
 }
 
 const SURNAMES: &[(&str, &str)] = &[
@@ -269,15 +273,122 @@ fn saigai_import(binary: &Path, file: &Path, db: &Path) -> anyhow::Result<Measur
     )
 }
 
+/// A fresh database on the server of `server` (a postgres:// URL), made and dropped with psql.
+fn pg_database(server: &str, name: &str, create: bool) -> anyhow::Result<String> {
+    let sql = if create {
+        format!("CREATE DATABASE \"{name}\"")
+    } else {
+        format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")
+    };
+    let status = Command::new("psql")
+        .args([server, "-qc", &sql])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .context("cannot run psql (Debian: apt-get install postgresql-client)")?;
+    ensure!(status.success(), "psql: {sql} failed");
+    let mut url = url::Url::parse(server).context("--postgres is not a URL")?;
+    url.set_path(name);
+    Ok(url.to_string())
+}
+
+/// saigai-vc's import through COPY against `psql \copy` of the same UTF-8 file, each into a
+/// fresh database, interleaved, medians.
+fn run_postgres(
+    server: &str,
+    file: &Path,
+    binary: &Path,
+    args: &RegisterArgs,
+) -> anyhow::Result<()> {
+    let (mut ours, mut theirs, mut peak) = (vec![], vec![], 0u64);
+    for run in 1..=args.runs.max(1) {
+        let name = format!("saigai_bench_register_{}_{run}", std::process::id());
+        let url = pg_database(server, &name, true)?;
+        // The schema first (migrations run when the store opens), outside the timing.
+        let status = Command::new(binary)
+            .args(["audit", "verify", "--database", &url])
+            .env("SAIGAI_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .status()?;
+        ensure!(status.success(), "could not migrate the bench database");
+        let a = measure(
+            Command::new(binary)
+                .args(["import", "register"])
+                .arg(file)
+                .args(["--database", &url])
+                .env("SAIGAI_LOG", "warn"),
+        )?;
+        pg_database(server, &name, false)?;
+        let reference = format!("{name}_ref");
+        let url = pg_database(server, &reference, true)?;
+        let schema = "CREATE TABLE persons (resident_id TEXT PRIMARY KEY, name TEXT NOT NULL, name_kana TEXT, \
+            birth_date TEXT, sex TEXT, postal_code TEXT, address TEXT NOT NULL, phone TEXT, district TEXT, care_level TEXT, \
+            disability TEXT, support_reasons TEXT, consent TEXT, supporters TEXT, designated_shelter TEXT, \
+            latitude DOUBLE PRECISION, longitude DOUBLE PRECISION, notes TEXT); \
+            CREATE INDEX persons_by_district ON persons (district, resident_id);";
+        let status = Command::new("psql")
+            .args([url.as_str(), "-qc", schema])
+            .stdout(std::process::Stdio::null())
+            .status()?;
+        ensure!(
+            status.success(),
+            "psql could not create the reference table"
+        );
+        let b = measure(Command::new("psql").args([
+            url.as_str(),
+            "-qc",
+            &format!(
+                "\\copy persons FROM '{}' WITH (FORMAT csv, HEADER true)",
+                file.display()
+            ),
+        ]))?;
+        pg_database(server, &reference, false)?;
+        println!(
+            "  run {run}: saigai-vc {:.2} s; psql \\copy {:.2} s",
+            a.wall.as_secs_f64(),
+            b.wall.as_secs_f64()
+        );
+        peak = peak.max(a.peak_rss_kib);
+        ours.push(a.wall);
+        theirs.push(b.wall);
+    }
+    let (u, p) = (median(ours), median(theirs));
+    let ratio = u.as_secs_f64() / p.as_secs_f64();
+    let verdict = |ok: bool| if ok { "PASS" } else { "FAIL" };
+    println!();
+    println!(
+        "| figure (median of {} runs) | value | target |",
+        args.runs.max(1)
+    );
+    println!("|---|---|---|");
+    println!(
+        "| saigai-vc import on PostgreSQL, UTF-8 | {:.2} s | |",
+        u.as_secs_f64()
+    );
+    println!(
+        "| psql \\copy, UTF-8 (reference) | {:.2} s | |",
+        p.as_secs_f64()
+    );
+    println!(
+        "| saigai-vc / psql \\copy | {ratio:.2}× | ≤ 1.5× {} |",
+        verdict(ratio <= 1.5)
+    );
+    println!(
+        "| peak memory of the import | {:.0} MB | |",
+        peak as f64 / 1024.0
+    );
+    Ok(())
+}
+
 pub async fn run(args: RegisterArgs) -> anyhow::Result<()> {
     let binary = match &args.binary {
         Some(b) => b.clone(),
         None => std::env::current_exe()?,
     };
-    if Command::new(&args.sqlite3)
-        .arg("-version")
-        .output()
-        .is_err()
+    if args.postgres.is_none()
+        && Command::new(&args.sqlite3)
+            .arg("-version")
+            .output()
+            .is_err()
     {
         bail!("the reference needs the sqlite3 shell (Debian: apt-get install sqlite3)");
     }
@@ -294,6 +405,14 @@ pub async fn run(args: RegisterArgs) -> anyhow::Result<()> {
 fn run_in(dir: &Path, binary: &Path, args: &RegisterArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let (utf8, cp932) = generate(dir, args.rows)?;
+    if let Some(server) = &args.postgres {
+        println!(
+            "register: {} rows generated in {:.1} s",
+            args.rows,
+            started.elapsed().as_secs_f64()
+        );
+        return run_postgres(server, &utf8, binary, args);
+    }
     let size = |p: &Path| {
         std::fs::metadata(p)
             .map(|m| m.len() as f64 / 1e6)
