@@ -33,6 +33,9 @@
  *   needs ニーズ受付 coordinator, admin  intake with duplicate warnings, the open needs, status by hand
  *   matching マッチング coordinator, admin  a need -> a team from today's waiting volunteers; teams
  *                                       through 送り出し, 帰着, 活動報告; equipment stock; the day summary
+ *   registry 施設登録 admin              the welfare shelter registry: the list (categories and facilities
+ *                                       in words, operator accounts), add/edit form, and the facility
+ *                                       list import (施設一覧の取込: upload -> dry-run preview -> commit)
  *   import 名簿取込  admin               CSV upload -> dry-run preview -> commit
  *   A role starts on its default view (defaultView: arrivals for operators, else board).
  *   The URL hash remembers them: #activation=3&view=sweep&district=<encoded>. The activation
@@ -79,8 +82,8 @@
  * Element ids (the browser tests rely on these; keep them stable)
  *   login:   #login-username #login-password #login-submit #login-error
  *   header:  #activation-select #user-name #user-role #logout #lang-toggle
- *   tabs:    #tabs #tab-board #tab-sweep #tab-shelters #tab-arrivals #tab-import;
- *            panels #board #sweep-view #shelters-view #arrivals-view #import-view
+ *   tabs:    #tabs #tab-board #tab-sweep #tab-shelters #tab-arrivals #tab-registry #tab-import;
+ *            panels #board #sweep-view #shelters-view #arrivals-view #registry-view #import-view
  *   shared:  #drill-banner #real-banner #activation-name #activation-closed #conn-state[data-state]
  *   board:   #count-announcements #count-unconfirmed #count-needs-help #count-confirmed
  *            #safety-body #announcements #announce-text #announce-submit #announce-error
@@ -200,6 +203,31 @@
  *            #import-invalid-body (td.line td.column td.value td.reason) #import-unmapped
  *            #import-commit #import-commit-valid #import-confirm #import-confirm-yes
  *            #import-confirm-no #import-done #import-done-id #import-again
+ *   registry (admin; tab #tab-registry, panel #registry-view):
+ *            list: #registry-new #registry-reload #registry-summary #registry-loading #registry-error
+ *            #registry-empty #registry-list > li.registry-shelter[data-shelter-id][data-name][data-capacity]
+ *            (class is-editing) with .registry-name .registry-capacity button.registry-edit-btn
+ *            [data-action=edit] .registry-address .registry-categories / .registry-facilities
+ *            (ul.chip-list > li.chip[data-code], li.chip-none) .registry-operators
+ *            (.registry-operator-names; class is-none) .registry-meta
+ *            form: #registry-form-card #registry-form-title #registry-form #registry-name #registry-address
+ *            #registry-capacity #registry-latitude #registry-longitude #registry-contact #registry-notes
+ *            #registry-categories (input#registry-category-CODE) #registry-facilities
+ *            (input#registry-facility-CODE); each field's message #registry-FIELD-error (the field a
+ *            400 names, its input aria-invalid and focused); #registry-form-error #registry-submit
+ *            #registry-cancel (Escape too) #registry-done
+ *            import: #registry-import-form #registry-import-file #registry-import-file-name
+ *            #registry-import-mapping #registry-import-encoding #registry-import-preview
+ *            #registry-import-busy #registry-import-error (#registry-import-error-title,
+ *            #registry-import-error-detail: a file refused whole, the server's reason)
+ *            #registry-import-report #registry-import-report-title #registry-import-detected
+ *            #registry-import-rows #registry-import-new #registry-import-updated-count
+ *            #registry-import-unchanged #registry-import-invalid-count #registry-import-message
+ *            #registry-import-updated #registry-import-updated-body (name, line, fields)
+ *            #registry-import-invalid-section #registry-import-invalid-body (td.line td.column td.value
+ *            td.reason) #registry-import-unmapped #registry-import-commit #registry-import-commit-valid
+ *            #registry-import-commit-blocked #registry-import-confirm #registry-import-confirm-yes
+ *            #registry-import-confirm-no #registry-import-done #registry-import-again
  */
 "use strict";
 
@@ -304,6 +332,35 @@
       role_admin: "システム管理者", role_coordinator: "災害VCスタッフ",
       role_shelter_operator: "福祉避難所運営者", role_board: "表示端末",
       tab_shelters: "福祉避難所", tab_arrivals: "受入者一覧",
+      tab_registry: "施設登録", registry_title: "福祉避難所の登録", registry_list_title: "登録済みの施設",
+      registry_new: "施設を追加", registry_reload: "一覧を更新", registry_empty: "福祉避難所が登録されていません",
+      registry_summary: "登録 {n}施設", registry_failed: "施設の一覧を読み込めませんでした",
+      registry_forbidden: "施設の登録を扱う権限がありません（システム管理者のみ）",
+      registry_edit: "編集", registry_capacity_n: "定員 {n}人", registry_operators: "運営者",
+      registry_no_operators: "運営者アカウントなし", registry_categories: "受入対象", registry_facilities: "設備",
+      registry_none: "指定なし", registry_position: "位置", registry_updated_at: "更新",
+      registry_form_new: "施設を追加", registry_form_edit: "「{name}」を編集",
+      registry_submit_new: "登録する", registry_submit_edit: "変更を保存",
+      registry_name: "施設名", registry_address: "住所", registry_capacity: "定員",
+      registry_latitude: "緯度（任意）", registry_longitude: "経度（任意）", registry_contact: "連絡先", registry_notes: "備考",
+      registry_created: "「{name}」を登録しました", registry_saved: "「{name}」の変更を保存しました",
+      registry_save_failed: "保存できませんでした", registry_network: "サーバーに接続できないため保存できませんでした",
+      registry_name_needed: "施設名を入力してください", registry_address_needed: "住所を入力してください",
+      registry_capacity_invalid: "定員は0〜100000の整数で入力してください",
+      registry_coord_invalid: "緯度・経度は数値で、両方入力するか両方空欄にしてください",
+      registry_field_invalid: "この項目に誤りがあります", conflict_shelter_exists: "同じ名前の施設がすでに登録されています",
+      registry_import_title: "施設一覧の取込",
+      registry_import_hint: "ファイルを選ぶと、取り込む前に内容を確認できます。施設は施設名で照合し、ファイルにない列の内容はそのまま残ります。",
+      registry_import_forbidden: "施設一覧を取り込む権限がありません（システム管理者のみ）",
+      registry_import_not_committed: "取り込まれませんでした（登録は変わっていません）",
+      registry_import_updated_title: "更新される施設", registry_import_updated_done: "更新された施設",
+      registry_field_address: "住所", registry_field_capacity: "定員", registry_field_categories: "受入対象",
+      registry_field_facilities: "設備", registry_field_coordinates: "位置", registry_field_contact: "連絡先",
+      registry_field_notes: "備考",
+      scat_elderly: "高齢者", scat_physical_disability: "身体障害", scat_intellectual_mental_disability: "知的・精神障害",
+      scat_dementia: "認知症", scat_pregnant_infant: "妊産婦・乳幼児", scat_medical_care: "医療的ケア",
+      sfac_wheelchair_access: "車いす対応", sfac_accessible_toilet: "多目的トイレ", sfac_oxygen: "酸素供給",
+      sfac_generator: "非常用発電機", sfac_elevator: "エレベーター", sfac_care_beds: "介護ベッド", sfac_nursing_staff: "看護職員",
       shelters_title: "福祉避難所", shelters_empty: "福祉避難所が登録されていません",
       shelter_status_open: "開設中", shelter_status_closed: "閉鎖", shelter_status_not_opened: "未開設",
       shelter_capacity: "定員", shelter_assigned: "受入予定", shelter_arrived: "到着済", shelter_free: "空き",
@@ -613,6 +670,37 @@
       role_admin: "Administrator", role_coordinator: "Volunteer centre staff",
       role_shelter_operator: "Welfare shelter operator", role_board: "Display terminal",
       tab_shelters: "Welfare shelters", tab_arrivals: "Arrivals",
+      tab_registry: "Shelter registry", registry_title: "Welfare shelter registry", registry_list_title: "Registered shelters",
+      registry_new: "Add a shelter", registry_reload: "Refresh", registry_empty: "No welfare shelter is registered",
+      registry_summary: "{n} shelter(s) registered", registry_failed: "Could not load the shelters",
+      registry_forbidden: "You are not allowed to manage the shelter registry (administrators only)",
+      registry_edit: "Edit", registry_capacity_n: "Capacity {n}", registry_operators: "Operators",
+      registry_no_operators: "No operator account", registry_categories: "Accepts", registry_facilities: "Facilities",
+      registry_none: "None given", registry_position: "Position", registry_updated_at: "Updated",
+      registry_form_new: "Add a shelter", registry_form_edit: "Edit “{name}”",
+      registry_submit_new: "Register", registry_submit_edit: "Save changes",
+      registry_name: "Name", registry_address: "Address", registry_capacity: "Capacity",
+      registry_latitude: "Latitude (optional)", registry_longitude: "Longitude (optional)", registry_contact: "Contact",
+      registry_notes: "Notes",
+      registry_created: "“{name}” was registered", registry_saved: "Changes to “{name}” were saved",
+      registry_save_failed: "Could not save", registry_network: "Cannot reach the server; nothing was saved",
+      registry_name_needed: "Enter the shelter's name", registry_address_needed: "Enter the address",
+      registry_capacity_invalid: "Capacity is a whole number from 0 to 100000",
+      registry_coord_invalid: "Latitude and longitude are numbers; give both or neither",
+      registry_field_invalid: "This field is not right", conflict_shelter_exists: "A shelter with this name is registered already",
+      registry_import_title: "Import a facility list",
+      registry_import_hint: "Choosing a file shows what would change before anything is imported. Shelters are matched by name; columns missing from the file keep their values.",
+      registry_import_forbidden: "You are not allowed to import facility lists (administrators only)",
+      registry_import_not_committed: "Not imported (the registry is unchanged)",
+      registry_import_updated_title: "Shelters to be updated", registry_import_updated_done: "Shelters updated",
+      registry_field_address: "Address", registry_field_capacity: "Capacity", registry_field_categories: "Accepts",
+      registry_field_facilities: "Facilities", registry_field_coordinates: "Position", registry_field_contact: "Contact",
+      registry_field_notes: "Notes",
+      scat_elderly: "Elderly", scat_physical_disability: "Physical disability",
+      scat_intellectual_mental_disability: "Intellectual or mental disability", scat_dementia: "Dementia",
+      scat_pregnant_infant: "Pregnant women and infants", scat_medical_care: "Medical care",
+      sfac_wheelchair_access: "Wheelchair access", sfac_accessible_toilet: "Accessible toilet", sfac_oxygen: "Oxygen supply",
+      sfac_generator: "Emergency generator", sfac_elevator: "Elevator", sfac_care_beds: "Care beds", sfac_nursing_staff: "Nursing staff",
       shelters_title: "Welfare shelters (福祉避難所)", shelters_empty: "No welfare shelter is registered",
       shelter_status_open: "Open", shelter_status_closed: "Closed", shelter_status_not_opened: "Not opened",
       shelter_capacity: "Capacity", shelter_assigned: "Expected", shelter_arrived: "Arrived", shelter_free: "Free",
@@ -1012,6 +1100,7 @@
     { name: "desk", roles: ["coordinator", "admin"], panel: "desk-view" },
     { name: "needs", roles: ["coordinator", "admin"], panel: "needs-view" },
     { name: "matching", roles: ["coordinator", "admin"], panel: "matching-view" },
+    { name: "registry", roles: ["admin"], panel: "registry-view" },
     { name: "import", roles: ["admin"], panel: "import-view" },
   ];
 
@@ -1152,6 +1241,48 @@
     if (e === "utf-8-bom") return "UTF-8 (BOM)";
     if (e === "utf-8") return "UTF-8";
     return e || "";
+  }
+
+  /* ---------- 施設登録: the shelter registry (pure) ---------- */
+
+  // Codes of the server (src/shelters/mod.rs); the words are I18N scat_* and sfac_*.
+  const SHELTER_CATEGORIES = ["elderly", "physical_disability", "intellectual_mental_disability", "dementia",
+    "pregnant_infant", "medical_care"];
+  const SHELTER_FACILITIES = ["wheelchair_access", "accessible_toilet", "oxygen", "generator", "elevator",
+    "care_beds", "nursing_staff"];
+
+  // A code in words (prefix "scat_", "sfac_", "registry_field_"); a code we do not know shows as itself.
+  function codeLabel(prefix, code) {
+    return Object.prototype.hasOwnProperty.call(I18N.ja, prefix + code) ? t(prefix + code) : String(code);
+  }
+
+  // A latitude or longitude typed: null when blank, NaN when not a decimal number. The range is
+  // the server's to check (its 400 names the field).
+  function parseCoordinate(text) {
+    const v = String(text === undefined || text === null ? "" : text).normalize("NFKC").trim().replace(/[−ー]/g, "-");
+    if (v === "") return null;
+    return /^[-+]?\d{1,3}(\.\d+)?$/.test(v) ? Number(v) : NaN;
+  }
+
+  // The body of POST/PUT /api/shelters from the form's values, or {field, key} for the first
+  // field that cannot be sent as typed.
+  function shelterBody(v) {
+    const name = String(v.name || "").trim();
+    if (name === "") return { field: "name", key: "registry_name_needed" };
+    const address = String(v.address || "").trim();
+    if (address === "") return { field: "address", key: "registry_address_needed" };
+    const capacity = parseWhole(v.capacity, 0, 100000);
+    if (capacity === null || Number.isNaN(capacity)) return { field: "capacity", key: "registry_capacity_invalid" };
+    const latitude = parseCoordinate(v.latitude);
+    const longitude = parseCoordinate(v.longitude);
+    if (Number.isNaN(latitude) || (latitude === null && longitude !== null)) return { field: "latitude", key: "registry_coord_invalid" };
+    if (Number.isNaN(longitude) || (longitude === null && latitude !== null)) return { field: "longitude", key: "registry_coord_invalid" };
+    const body = {
+      name, address, capacity, categories: v.categories || [], facilities: v.facilities || [],
+      contact: String(v.contact || "").trim(), notes: String(v.notes || "").trim(),
+    };
+    if (latitude !== null) Object.assign(body, { latitude, longitude });
+    return { body };
   }
 
   /* ---------- 災害VC: the matching board and the centre's forms (pure) ---------- */
@@ -1339,8 +1470,13 @@
     return v.checked_in_today ? "waiting" : "absent";
   }
 
-  // The id and card code a 409 already_registered names, or null.
-  function parseAlreadyRegistered(message) {
+  // The id and card code a 409 already_registered names: its volunteer_id and card_code
+  // fields, or (from a server before those fields) read from the message; null when neither.
+  function parseAlreadyRegistered(data) {
+    if (data && Number.isInteger(data.volunteer_id)) {
+      return { id: data.volunteer_id, code: typeof data.card_code === "string" ? data.card_code : null };
+    }
+    const message = typeof data === "string" ? data : data && data.error;
     const m = /\(id (\d+), card ([A-Z0-9]+)\)/.exec(String(message || ""));
     return m ? { id: Number(m[1]), code: m[2] } : null;
   }
@@ -1399,6 +1535,7 @@
     dispatchFromSnapshot, withDispatch, needGroups, needOrder, sortTeams, teamTiming, formatDuration, parseLookup,
     lookupQuery, fiscalYearEnd, insuranceBody, insuranceWarnings, volunteerState, parseAlreadyRegistered, parseWhole,
     parseHours, halfHours, localText, fieldTarget, NEED_MANUAL, DISPATCH_EVENTS,
+    SHELTER_CATEGORIES, SHELTER_FACILITIES, codeLabel, parseCoordinate, shelterBody,
     setLang(l) { lang = l; }, t,
   };
   if (typeof module === "object" && module && module.exports) module.exports = pure;
@@ -1433,7 +1570,7 @@
     refreshTimer: null,
     tickTimer: null,       // moves the matching board's clocks on (DISPATCH_TICK_MS)
     posting: false,
-    view: "board",         // the tab shown: "board" | "sweep" | "shelters" | "arrivals" | "desk" | "needs" | "matching" | "import" (see VIEWS)
+    view: "board",         // the tab shown: "board" | "sweep" | "shelters" | "arrivals" | "desk" | "needs" | "matching" | "registry" | "import" (see VIEWS)
     hashActivation: false, // the URL names the activation (it came with one, or one was chosen)
   };
 
@@ -1462,6 +1599,22 @@
     error: null,           // {key, extra}: the file was refused whole, or the request failed
     confirming: false,     // the "valid rows only" confirm step is open
     token: 0,
+  };
+
+
+  // The shelter registry (施設登録): the list, the add/edit form, the facility list import.
+  const reg = {
+    epoch: 0,              // bumped on reset (log out): older answers are dropped
+    shelters: null,        // GET /api/shelters, or null before it answered
+    loading: false,
+    error: null,           // {key, extra}: the list could not be loaded
+    token: 0,              // the latest list request; older answers are dropped
+    editing: null,         // null: form closed; {id: null} adding; {id, name} editing that shelter
+    saving: false,
+    formError: null,       // {key, extra} for the form as a whole
+    fieldError: null,      // {field (the form's field name), key, extra}
+    done: null,            // {key, name}: the last save
+    imp: { file: null, busy: null, report: null, phase: null, error: null, confirming: false, token: 0 },
   };
 
   const $ = (id) => document.getElementById(id);
@@ -1527,6 +1680,7 @@
     resetShelters();
     resetArrivals();
     resetImport();
+    resetRegistry();
     resetDesk();
     resetNeeds();
     resetMatching();
@@ -1551,6 +1705,7 @@
     showView("app");
     renderBoard();
     if (app.view === "import") renderImport();
+    if (app.view === "registry") enterRegistry();
     await loadActivations(true);
     clearInterval(app.refreshTimer);
     // Refresh the list now and then: new activations appear, and "today" in times stays right.
@@ -1896,6 +2051,7 @@
     else if (v === "desk") enterDesk();
     else if (v === "needs") enterNeeds();
     else if (v === "matching") enterMatching();
+    else if (v === "registry") enterRegistry();
     else if (v === "import") renderImport();
     else renderBoard();
   }
@@ -2481,6 +2637,7 @@
     uninsured_members: "conflict_uninsured_members", return_check_required: "conflict_return_check_required",
     status_change_refused: "conflict_status_change_refused", equipment_exists: "conflict_equipment_exists",
     team_not_formed: "conflict_team_not_formed", team_not_out: "conflict_team_not_out",
+    shelter_exists: "conflict_shelter_exists",
   };
 
   // {key, extra} for a failed request (r null: no answer). The server's own message goes along
@@ -4021,6 +4178,13 @@
     return label;
   }
 
+  // One checkbox chip per code (ids PREFIX-CODE, words I18N KEYPREFIX+CODE), in a row.
+  function codeChips(codes, prefix, keyPrefix) {
+    const row = el("div", "chip-row");
+    row.append(...codes.map((c) => checkChip("checkbox", prefix, prefix + "-" + c, c, keyPrefix + c)));
+    return row;
+  }
+
   function i18nOption(value, key) {
     const opt = el("option", null, t(key));
     opt.value = value;
@@ -4138,6 +4302,8 @@
     $("need-priority-normal").checked = true;
     $("needs-status").replaceChildren(i18nOption("", "need_filter_open"),
       ...NEED_OPEN_STATUSES.map((s) => i18nOption(s, "need_status_" + s)));
+    $("registry-categories").appendChild(codeChips(SHELTER_CATEGORIES, "registry-category", "scat_"));
+    $("registry-facilities").appendChild(codeChips(SHELTER_FACILITIES, "registry-facility", "sfac_"));
     buildInsuranceFields($("vol-insurance"), "vol");
     buildInsuranceFields($("desk-ins-fields"), "desk");
     setInsuranceFields("vol", null);
@@ -4533,7 +4699,7 @@
       return;
     }
     if (r && r.status === 409 && r.data && r.data.code === "already_registered") {
-      const who = parseAlreadyRegistered(r.data.error) || {};
+      const who = parseAlreadyRegistered(r.data) || {};
       desk.conflict = { id: who.id === undefined ? null : who.id, code: who.code || null, phone: body.phone };
       renderVolForm();
       $("vol-conflict-checkin").focus();
@@ -6269,7 +6435,30 @@
     if (imp.file) runImport(false, false);
   }
 
-  // commit false: a dry run (preview). The raw file is the body; the server decodes it.
+  // POSTs a chosen file to an import route: with a header mapping, file and mapping go as a
+  // form (parts file and mapping); without, the raw file is the body and the server decodes it.
+  // Answers {status, data}, status 0 when the server cannot be reached.
+  async function uploadFile(path, params, file, mapping) {
+    const headers = { Accept: "application/json" };
+    let body = file;
+    if (mapping) {
+      body = new FormData();
+      body.append("file", file);
+      body.append("mapping", mapping);
+    } else {
+      headers["Content-Type"] = "text/csv";
+    }
+    try {
+      const res = await fetch(path + "?" + params.join("&"), { method: "POST", body, credentials: "same-origin", headers });
+      let data = null;
+      try { data = await res.json(); } catch (_) { data = null; }
+      return { status: res.status, data };
+    } catch (_) {
+      return { status: 0, data: null };
+    }
+  }
+
+  // commit false: a dry run (preview).
   async function runImport(commit, allowInvalid) {
     if (!imp.file || imp.busy) return;
     const params = [];
@@ -6280,31 +6469,11 @@
     Object.assign(imp, { busy: commit ? "commit" : "preview", error: null, confirming: false });
     if (!commit) imp.report = null;
     renderImport();
-    let status = 0;
-    let data = null;
-    try {
-      // With a header mapping, file and mapping go as a form; without, the file is the body.
-      const mapping = $("import-mapping").files && $("import-mapping").files[0];
-      let body = imp.file;
-      const headers = { Accept: "application/json" };
-      if (mapping) {
-        body = new FormData();
-        body.append("file", imp.file);
-        body.append("mapping", mapping);
-      } else {
-        headers["Content-Type"] = "text/csv";
-      }
-      const res = await fetch("/api/register/imports?" + params.join("&"), {
-        method: "POST", body, credentials: "same-origin", headers,
-      });
-      status = res.status;
-      try { data = await res.json(); } catch (_) { data = null; }
-    } catch (_) {
-      status = 0;
-    }
+    const mapping = $("import-mapping").files && $("import-mapping").files[0];
+    const r = await uploadFile("/api/register/imports", params, imp.file, mapping);
     if (token !== imp.token || !app.me) return;   // another file was chosen meanwhile
     imp.busy = null;
-    const r = { status, data };
+    const { status, data } = r;
     if (status === 200 && data) {
       imp.report = data;
       imp.phase = data.committed ? "done" : "preview";
@@ -6414,6 +6583,356 @@
     tbody.replaceChildren(frag);
   }
 
+  /* ---------- 施設登録: the shelter registry (admin) ---------- */
+
+  // The form's inputs by the field a 400 names (its first part: "categories[1]" -> categories).
+  const REGISTRY_FIELDS = {
+    name: "registry-name", address: "registry-address", capacity: "registry-capacity",
+    latitude: "registry-latitude", longitude: "registry-longitude", categories: "registry-categories",
+    facilities: "registry-facilities", contact: "registry-contact", notes: "registry-notes",
+  };
+  // Words of our own for the fields a 400 most often names; the server's text goes beside them.
+  const REGISTRY_FIELD_KEYS = {
+    name: "registry_name_needed", address: "registry_address_needed", capacity: "registry_capacity_invalid",
+    latitude: "registry_coord_invalid", longitude: "registry_coord_invalid",
+  };
+
+  function resetRegistry() {
+    reg.epoch += 1;
+    reg.token += 1;
+    Object.assign(reg, { shelters: null, loading: false, error: null, editing: null, saving: false,
+      formError: null, fieldError: null, done: null });
+    reg.imp.token += 1;
+    Object.assign(reg.imp, { file: null, busy: null, report: null, phase: null, error: null, confirming: false });
+    const input = $("registry-import-file");
+    if (input) input.value = "";
+  }
+
+  function enterRegistry() {
+    renderRegistry();
+    loadRegistry();
+  }
+
+  async function loadRegistry() {
+    const token = ++reg.token;
+    reg.loading = true;
+    renderRegistryList();
+    const r = await call("GET", "/api/shelters");
+    if (token !== reg.token || (r && r.gone) || !app.me) return;
+    reg.loading = false;
+    if (r && r.status === 200 && Array.isArray(r.data)) {
+      reg.shelters = r.data;
+      reg.error = null;
+    } else reg.error = requestError(r, "registry_failed");
+    renderRegistryList();
+  }
+
+  function renderRegistry() {
+    if (!app.me) return;
+    renderRegistryList();
+    renderRegistryForm();
+    renderRegistryImport();
+  }
+
+  // Chips of codes in words (an unknown code shows as itself), or one muted "none given".
+  function codeList(ul, codes, prefix) {
+    const frag = document.createDocumentFragment();
+    for (const code of codes || []) {
+      const li = el("li", "chip", codeLabel(prefix, code));
+      li.dataset.code = code;
+      frag.appendChild(li);
+    }
+    if (!codes || codes.length === 0) frag.appendChild(el("li", "chip-none", t("registry_none")));
+    ul.replaceChildren(frag);
+  }
+
+  function buildRegistryRow() {
+    const li = el("li", "registry-shelter");
+    const head = el("div", "registry-head");
+    const edit = el("button", "btn btn-secondary registry-edit-btn");
+    edit.type = "button";
+    edit.dataset.action = "edit";
+    head.append(el("h4", "registry-name"), el("span", "registry-capacity"), edit);
+    li.append(head, el("p", "registry-address"));
+    for (const part of ["categories", "facilities"]) {
+      const row = el("div", "registry-codes registry-" + part);
+      row.append(el("span", "meta-label"), el("ul", "chip-list"));
+      li.appendChild(row);
+    }
+    const ops = el("p", "registry-operators");
+    ops.append(el("span", "meta-label"), el("span", "registry-operator-names"));
+    li.append(ops, el("p", "registry-meta"));
+    return li;
+  }
+
+  function updateRegistryRow(li, s) {
+    li.dataset.shelterId = String(s.id);
+    li.dataset.name = s.name;
+    li.dataset.capacity = String(s.capacity);
+    setText(li.querySelector(".registry-name"), s.name);
+    setText(li.querySelector(".registry-capacity"), tf("registry_capacity_n", { n: s.capacity }));
+    const edit = li.querySelector(".registry-edit-btn");
+    setText(edit, t("registry_edit"));
+    edit.setAttribute("aria-label", t("registry_edit") + "：" + s.name);
+    edit.disabled = reg.saving;
+    setText(li.querySelector(".registry-address"), s.address);
+    setText(li.querySelector(".registry-categories .meta-label"), t("registry_categories"));
+    codeList(li.querySelector(".registry-categories ul"), s.categories, "scat_");
+    setText(li.querySelector(".registry-facilities .meta-label"), t("registry_facilities"));
+    codeList(li.querySelector(".registry-facilities ul"), s.facilities, "sfac_");
+    setText(li.querySelector(".registry-operators .meta-label"), t("registry_operators"));
+    const ops = s.operators || [];
+    setText(li.querySelector(".registry-operator-names"), ops.length ? ops.join(t("list_sep")) : t("registry_no_operators"));
+    li.querySelector(".registry-operators").classList.toggle("is-none", ops.length === 0);
+    const meta = [];
+    if (s.contact) meta.push(t("registry_contact") + "：" + s.contact);
+    if (s.latitude !== null && s.latitude !== undefined) {
+      meta.push(t("registry_position") + "：" + s.latitude + ", " + s.longitude);
+    }
+    if (s.updated_at) meta.push(t("registry_updated_at") + "：" + formatTime(s.updated_at, new Date()));
+    if (s.notes) meta.push(t("registry_notes") + "：" + s.notes);
+    setText(li.querySelector(".registry-meta"), meta.join("／"));
+    li.classList.toggle("is-editing", !!(reg.editing && reg.editing.id === s.id));
+  }
+
+  function renderRegistryList() {
+    if (!app.me) return;
+    const list = reg.shelters || [];
+    $("registry-loading").hidden = !(reg.loading && reg.shelters === null);
+    $("registry-error").hidden = !reg.error;
+    setText($("registry-error"), errText(reg.error));
+    $("registry-empty").hidden = !(reg.shelters !== null && list.length === 0);
+    setText($("registry-summary"), reg.shelters === null ? "" : tf("registry_summary", { n: list.length }));
+    keyedList($("registry-list"), list, (s) => s.id, buildRegistryRow, updateRegistryRow);
+  }
+
+  function setChecked(box, codes) {
+    for (const x of box.querySelectorAll("input[type=checkbox]")) x.checked = codes.indexOf(x.value) >= 0;
+  }
+
+  // shelter null: a new one.
+  function openRegistryForm(shelter) {
+    if (reg.saving) return;
+    const s = shelter || {};
+    reg.editing = shelter ? { id: shelter.id, name: shelter.name } : { id: null, name: null };
+    Object.assign(reg, { formError: null, fieldError: null, done: null });
+    const text = (v) => (v === null || v === undefined ? "" : String(v));
+    $("registry-name").value = text(s.name);
+    $("registry-address").value = text(s.address);
+    $("registry-capacity").value = text(s.capacity);
+    $("registry-latitude").value = text(s.latitude);
+    $("registry-longitude").value = text(s.longitude);
+    $("registry-contact").value = text(s.contact);
+    $("registry-notes").value = text(s.notes);
+    setChecked($("registry-categories"), s.categories || []);
+    setChecked($("registry-facilities"), s.facilities || []);
+    clearInvalid($("registry-form"));
+    renderRegistryList();
+    renderRegistryForm();
+    $("registry-name").focus();
+  }
+
+  function closeRegistryForm() {
+    const id = reg.editing ? reg.editing.id : null;
+    Object.assign(reg, { editing: null, formError: null, fieldError: null });
+    clearInvalid($("registry-form"));
+    renderRegistryList();
+    renderRegistryForm();
+    const row = id === null ? null : document.querySelector("#registry-list li[data-shelter-id='" + id + "'] .registry-edit-btn");
+    (row || $("registry-new")).focus();
+  }
+
+  function renderRegistryForm() {
+    if (!app.me) return;
+    const ed = reg.editing;
+    $("registry-form-card").hidden = !ed;
+    $("registry-new").disabled = reg.saving;
+    $("registry-done").hidden = !reg.done;
+    setText($("registry-done"), reg.done ? tf(reg.done.key, { name: reg.done.name }) : "");
+    if (!ed) return;
+    setText($("registry-form-title"), ed.id === null ? t("registry_form_new") : tf("registry_form_edit", { name: ed.name }));
+    setText($("registry-submit"), t(ed.id === null ? "registry_submit_new" : "registry_submit_edit"));
+    $("registry-submit").disabled = reg.saving;
+    $("registry-form-error").hidden = !reg.formError;
+    setText($("registry-form-error"), errText(reg.formError));
+    const fe = reg.fieldError;
+    for (const [field, id] of Object.entries(REGISTRY_FIELDS)) {
+      const msg = $(id + "-error");
+      const on = !!(fe && fe.field === field);
+      msg.hidden = !on;
+      setText(msg, on ? errText(fe) : "");
+    }
+  }
+
+  // Marks the input of `field` and focuses it (a group of checkboxes: its first box).
+  function markRegistryField(field) {
+    const id = REGISTRY_FIELDS[field];
+    if (!markInvalid($("registry-form"), id)) return false;
+    const node = $(id);
+    if (node.tagName === "FIELDSET") node.querySelector("input").focus();
+    return true;
+  }
+
+  async function onRegistrySubmit(ev) {
+    ev.preventDefault();
+    if (!reg.editing || reg.saving) return;
+    const built = shelterBody({
+      name: $("registry-name").value, address: $("registry-address").value,
+      capacity: $("registry-capacity").value, latitude: $("registry-latitude").value,
+      longitude: $("registry-longitude").value, contact: $("registry-contact").value,
+      notes: $("registry-notes").value,
+      categories: checkedValues($("registry-categories")), facilities: checkedValues($("registry-facilities")),
+    });
+    if (built.field) {
+      Object.assign(reg, { formError: null, fieldError: { field: built.field, key: built.key }, done: null });
+      renderRegistryForm();
+      markRegistryField(built.field);
+      return;
+    }
+    const id = reg.editing.id;
+    const epoch = reg.epoch;
+    Object.assign(reg, { saving: true, formError: null, fieldError: null, done: null });
+    renderRegistryForm();
+    const r = await call(id === null ? "POST" : "PUT", id === null ? "/api/shelters" : "/api/shelters/" + enc(id), built.body);
+    if (epoch !== reg.epoch || (r && r.gone)) return;
+    reg.saving = false;
+    if (r && (r.status === 201 || r.status === 200) && r.data && r.data.id !== undefined) {
+      const saved = r.data;
+      const list = (reg.shelters || []).filter((s) => s.id !== saved.id);
+      reg.shelters = id === null ? list.concat([saved]) : (reg.shelters || []).map((s) => (s.id === saved.id ? saved : s));
+      reg.done = { key: id === null ? "registry_created" : "registry_saved", name: saved.name };
+      reg.editing = null;
+      clearInvalid($("registry-form"));
+      renderRegistryList();
+      renderRegistryForm();
+      $("registry-done").focus();
+      loadRegistry();
+      return;
+    }
+    const field = r && r.status === 400 && r.data && r.data.field ? String(r.data.field).split(/[[.]/)[0] : null;
+    if (r && r.status === 409 && r.data && r.data.code === "shelter_exists") {
+      reg.fieldError = { field: "name", key: "conflict_shelter_exists", extra: serverError(r) };
+    } else if (field && REGISTRY_FIELDS[field]) {
+      reg.fieldError = { field, key: REGISTRY_FIELD_KEYS[field] || "registry_field_invalid", extra: serverError(r) };
+    } else {
+      reg.formError = r ? requestError(r, "registry_save_failed") : { key: "registry_network" };
+    }
+    renderRegistryForm();
+    if (!(reg.fieldError && markRegistryField(reg.fieldError.field))) $("registry-form-error").focus();
+  }
+
+  /* ---------- 施設一覧の取込: upload, preview, commit ---------- */
+
+  function onRegistryImportFileChange() {
+    const ri = reg.imp;
+    const files = $("registry-import-file").files;
+    ri.token += 1;
+    Object.assign(ri, { file: files && files[0] ? files[0] : null, busy: null, report: null, phase: null,
+      error: null, confirming: false });
+    renderRegistryImport();
+    if (ri.file) runRegistryImport(false, false);
+  }
+
+  // commit false: a dry run (preview). Sent exactly as the register import sends its file.
+  async function runRegistryImport(commit, allowInvalid) {
+    const ri = reg.imp;
+    if (!ri.file || ri.busy) return;
+    const params = [];
+    if (!commit) params.push("dry_run=true");
+    if (allowInvalid) params.push("allow_invalid=true");
+    params.push("encoding=" + encodeURIComponent($("registry-import-encoding").value));
+    const token = ++ri.token;
+    Object.assign(ri, { busy: commit ? "commit" : "preview", error: null, confirming: false });
+    if (!commit) ri.report = null;
+    renderRegistryImport();
+    const mapping = $("registry-import-mapping").files && $("registry-import-mapping").files[0];
+    const r = await uploadFile("/api/shelters/imports", params, ri.file, mapping);
+    if (token !== ri.token || !app.me) return;
+    ri.busy = null;
+    const { status, data } = r;
+    if (status === 200 && data) {
+      ri.report = data;
+      // A commit refused for invalid rows answers 200 with committed false and a message.
+      ri.phase = data.committed ? "done" : commit ? "not_committed" : "preview";
+      if (data.committed) {
+        ri.file = null;
+        $("registry-import-file").value = "";
+        loadRegistry();
+      }
+    } else if (status === 0) ri.error = { key: "import_network" };
+    else if (status === 401) { showLogin("session_expired"); return; }
+    else if (status === 400) {
+      ri.error = { key: data && data.field === "encoding" ? "import_encoding_bad" : "import_refused", extra: serverError(r) };
+      if (!commit) ri.report = null;
+    } else if (status === 403) ri.error = { key: "registry_import_forbidden" };
+    else if (status === 413) ri.error = { key: "import_too_large" };
+    else ri.error = { key: "import_failed", extra: serverError(r) };
+    renderRegistryImport();
+    if (ri.phase === "done") $("registry-import-done").focus();
+    else if (ri.error) $("registry-import-error").focus();
+  }
+
+  function renderRegistryImport() {
+    if (!app.me) return;
+    const ri = reg.imp;
+    const busy = !!ri.busy;
+    $("registry-import-file").disabled = busy;
+    $("registry-import-encoding").disabled = busy;
+    $("registry-import-mapping").disabled = busy;
+    $("registry-import-preview").disabled = busy || !ri.file;
+    $("registry-import-file-name").classList.toggle("none", !ri.file);
+    setText($("registry-import-file-name"), ri.file ? ri.file.name + "（" + fileSize(ri.file.size) + "）" : t("import_no_file"));
+    $("registry-import-busy").hidden = !busy;
+    setText($("registry-import-busy"), busy ? t(ri.busy === "commit" ? "import_committing" : "import_previewing") : "");
+    $("registry-import-error").hidden = !ri.error;
+    setText($("registry-import-error-title"), ri.error ? t(ri.error.key) : "");
+    setText($("registry-import-error-detail"), ri.error && ri.error.extra ? ri.error.extra : "");
+
+    const rep = ri.report;
+    $("registry-import-report").hidden = !rep;
+    if (!rep) return;
+    const done = ri.phase === "done";
+    const lines = invalidLines(rep);
+    const updated = rep.updated || [];
+    $("registry-import-done").hidden = !done;
+    setText($("registry-import-report-title"), t(done ? "import_done_title"
+      : ri.phase === "not_committed" ? "registry_import_not_committed" : "import_preview_title"));
+    setText($("registry-import-detected"), encodingLabel(rep.encoding));
+    setText($("registry-import-rows"), rep.rows);
+    setText($("registry-import-new"), rep.new);
+    setText($("registry-import-updated-count"), updated.length);
+    setText($("registry-import-unchanged"), rep.unchanged);
+    setText($("registry-import-invalid-count"), lines);
+    $("registry-import-invalid-item").classList.toggle("has", lines > 0);
+    const message = ri.phase === "not_committed" && rep.message ? rep.message : "";
+    $("registry-import-message").hidden = message === "";
+    setText($("registry-import-message"), message);
+
+    $("registry-import-updated").hidden = updated.length === 0;
+    setText($("registry-import-updated-title"), t(done ? "registry_import_updated_done" : "registry_import_updated_title"));
+    fillTable($("registry-import-updated-body"), updated, (u) => [u.name, u.line,
+      (u.fields || []).map((f) => codeLabel("registry_field_", f)).join(t("list_sep"))], ["", "num", ""]);
+    const invalid = rep.invalid || [];
+    $("registry-import-invalid-section").hidden = invalid.length === 0;
+    fillTable($("registry-import-invalid-body"), invalid, (c) => [c.line, c.column, c.value, c.reason],
+      ["num line", "column", "value", "reason"]);
+    const unmapped = rep.unmapped_columns || [];
+    $("registry-import-unmapped-section").hidden = unmapped.length === 0;
+    const frag = document.createDocumentFragment();
+    for (const c of unmapped) frag.appendChild(el("li", "chip", c));
+    $("registry-import-unmapped").replaceChildren(frag);
+
+    $("registry-import-actions").hidden = done;
+    $("registry-import-commit").disabled = busy || lines > 0 || !ri.file;
+    const valid = Math.max(0, rep.rows - lines);
+    $("registry-import-commit-valid").hidden = lines === 0;
+    $("registry-import-commit-valid").disabled = busy || valid === 0 || !ri.file;
+    $("registry-import-commit-blocked").hidden = lines === 0;
+    $("registry-import-confirm").hidden = !ri.confirming || busy;
+    setText($("registry-import-confirm-text"), tf("import_confirm", { lines, valid }));
+    $("registry-import-again").hidden = !done;
+  }
+
   /* ---------- user actions ---------- */
 
   async function onLoginSubmit(ev) {
@@ -6493,7 +7012,7 @@
     toggle.lang = lang === "ja" ? "en" : "ja";
     toggle.setAttribute("aria-label", t("lang_toggle_label"));
     renderConnState();
-    if (app.me) { renderRole(); renderActivationSelect(); renderBoard(); renderImport(); }
+    if (app.me) { renderRole(); renderActivationSelect(); renderBoard(); renderImport(); renderRegistry(); }
   }
 
   function toggleLanguage() {
@@ -6560,6 +7079,42 @@
       resetImport();
       renderImport();
       $("import-file").focus();
+    });
+    $("registry-new").addEventListener("click", () => openRegistryForm(null));
+    $("registry-reload").addEventListener("click", loadRegistry);
+    $("registry-list").addEventListener("click", (ev) => {
+      const btn = ev.target.closest("button[data-action=edit]");
+      const li = btn && btn.closest("li.registry-shelter");
+      const s = li && (reg.shelters || []).find((x) => String(x.id) === li.dataset.shelterId);
+      if (s) openRegistryForm(s);
+    });
+    $("registry-form").addEventListener("submit", onRegistrySubmit);
+    $("registry-form").addEventListener("keydown", (ev) => {
+      if (ev.key === "Escape" && !reg.saving) { ev.preventDefault(); closeRegistryForm(); }
+    });
+    $("registry-cancel").addEventListener("click", closeRegistryForm);
+    $("registry-import-form").addEventListener("submit", (ev) => { ev.preventDefault(); runRegistryImport(false, false); });
+    $("registry-import-file").addEventListener("change", onRegistryImportFileChange);
+    $("registry-import-encoding").addEventListener("change", onRegistryImportFileChange);
+    $("registry-import-mapping").addEventListener("change", onRegistryImportFileChange);
+    $("registry-import-commit").addEventListener("click", () => runRegistryImport(true, false));
+    $("registry-import-commit-valid").addEventListener("click", () => {
+      reg.imp.confirming = true;
+      renderRegistryImport();
+      $("registry-import-confirm-yes").focus();
+    });
+    $("registry-import-confirm-yes").addEventListener("click", () => runRegistryImport(true, true));
+    $("registry-import-confirm-no").addEventListener("click", () => {
+      reg.imp.confirming = false;
+      renderRegistryImport();
+      $("registry-import-commit-valid").focus();
+    });
+    $("registry-import-again").addEventListener("click", () => {
+      reg.imp.token += 1;
+      Object.assign(reg.imp, { file: null, busy: null, report: null, phase: null, error: null, confirming: false });
+      $("registry-import-file").value = "";
+      renderRegistryImport();
+      $("registry-import-file").focus();
     });
     $("shelter-rows").addEventListener("click", onShelterRowsClick);
     $("assign-form").addEventListener("submit", onAssignSearch);

@@ -6,6 +6,9 @@
 //!   terminal receives.
 //! - 名簿取込: an admin uploads a register CSV, sees the preview (new people, the invalid
 //!   row's line) and imports the valid rows.
+//! - 施設登録: an admin uploads a facility list, sees the preview name the invalid line, imports
+//!   the valid rows and finds the new shelter in the registry list (categories in words); then
+//!   edits its capacity through the form, after the server refused a longitude by name.
 //! - 安否確認: a coordinator marks a person evacuated in the sweep list; a wall screen's
 //!   websocket receives `safety_recorded`, and a colleague's check appears in the list live.
 //! - 福祉避難所: a coordinator finds a person, takes the suggested shelter and assigns them; the
@@ -325,6 +328,145 @@ async fn an_admin_uploads_a_register_previews_it_and_commits() {
         .collect();
     ids.sort();
     assert_eq!(ids, ["3001", "3003"], "the two valid rows are stored");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_imports_a_facility_list_and_edits_a_shelter_in_the_registry() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite");
+    let admin = app.user("admin1", Role::Admin).await;
+    admin.open_activation("施設登録訓練", "drill").await;
+
+    // Two fictional facilities; the second's 定員 is not a number, so line 3 is invalid.
+    let dir = tempfile::tempdir().unwrap();
+    let csv_path = dir.path().join("shisetsu.csv");
+    std::fs::write(
+        &csv_path,
+        "施設名,住所,定員,受入対象,設備\r\n\
+         港北ケアセンター,横浜市港北区日吉4-4,30,高齢者、認知症,車いす対応、多目的トイレ\r\n\
+         日吉福祉会館,横浜市港北区日吉5-5,たくさん,高齢者,エレベーター\r\n",
+    )
+    .unwrap();
+
+    let profile = tempfile::tempdir().unwrap();
+    let page = browser(&driver, profile.path()).await;
+    let result = async {
+        log_in(&page, &app, "admin1").await?;
+        page.find(Locator::Css("#tab-registry"))
+            .await?
+            .click()
+            .await?;
+        patiently(&page)
+            .for_element(Locator::Css("#registry-view:not([hidden]) #registry-empty:not([hidden])"))
+            .await?;
+
+        // Choosing the file runs the preview (a dry run).
+        page.find(Locator::Css("#registry-import-file"))
+            .await?
+            .send_keys(csv_path.to_str().unwrap())
+            .await?;
+        patiently(&page)
+            .for_element(Locator::Css("#registry-import-report:not([hidden]) #registry-import-new"))
+            .await?;
+        assert_eq!(text_of(&page, "#registry-import-new").await?, "1", "one new shelter");
+        assert_eq!(text_of(&page, "#registry-import-invalid-count").await?, "1");
+        let line = text_of(&page, "#registry-import-invalid-body td.line").await?;
+        assert_eq!(line, "3", "the invalid row is line 3 (the header is line 1)");
+        assert_eq!(text_of(&page, "#registry-import-invalid-body td.column").await?, "定員");
+        assert_eq!(text_of(&page, "#registry-import-invalid-body td.value").await?, "たくさん");
+        let commit = page.find(Locator::Css("#registry-import-commit")).await?;
+        assert!(
+            !commit.is_enabled().await?,
+            "取り込む is disabled while there are invalid rows"
+        );
+        let (_, shelters) = admin.get("/api/shelters").await;
+        assert_eq!(shelters.as_array().unwrap().len(), 0, "a preview stores nothing");
+
+        // Import the valid rows, through the confirm step; the list follows.
+        page.find(Locator::Css("#registry-import-commit-valid"))
+            .await?
+            .click()
+            .await?;
+        patiently(&page)
+            .for_element(Locator::Css(
+                "#registry-import-confirm:not([hidden]) #registry-import-confirm-yes",
+            ))
+            .await?
+            .click()
+            .await?;
+        patiently(&page)
+            .for_element(Locator::Css("#registry-import-done:not([hidden])"))
+            .await?;
+        let row = "#registry-list li.registry-shelter[data-name='港北ケアセンター']";
+        patiently(&page).for_element(Locator::Css(row)).await?;
+        let categories = text_of(&page, &format!("{row} .registry-categories")).await?;
+        assert!(
+            categories.contains("高齢者") && categories.contains("認知症"),
+            "categories in words: {categories}"
+        );
+        let facilities = text_of(&page, &format!("{row} .registry-facilities")).await?;
+        assert!(facilities.contains("車いす対応"), "facilities in words: {facilities}");
+        assert!(
+            page.find(Locator::Css("#registry-list li[data-name='日吉福祉会館']"))
+                .await
+                .is_err(),
+            "the invalid row was not imported"
+        );
+        screenshots(&page, "registry-imported").await?;
+
+        // Edit: the server refuses a longitude out of range and names it; then the capacity.
+        page.find(Locator::Css(&format!("{row} .registry-edit-btn")))
+            .await?
+            .click()
+            .await?;
+        let capacity = patiently(&page)
+            .for_element(Locator::Css("#registry-form-card:not([hidden]) #registry-capacity"))
+            .await?;
+        assert_eq!(capacity.prop("value").await?.as_deref(), Some("30"));
+        page.find(Locator::Css("#registry-latitude"))
+            .await?
+            .send_keys("35.55")
+            .await?;
+        let longitude = page.find(Locator::Css("#registry-longitude")).await?;
+        longitude.send_keys("239.64").await?;
+        page.find(Locator::Css("#registry-submit")).await?.click().await?;
+        patiently(&page)
+            .for_element(Locator::Css("#registry-longitude-error:not([hidden])"))
+            .await?;
+        let focused = page.execute("return document.activeElement.id;", vec![]).await?;
+        assert_eq!(focused, json!("registry-longitude"), "the field the server named has the focus");
+        longitude.clear().await?;
+        longitude.send_keys("139.64").await?;
+        capacity.clear().await?;
+        capacity.send_keys("45").await?;
+        capacity
+            .send_keys(&char::from(Key::Enter).to_string())
+            .await?;
+        patiently(&page)
+            .for_element(Locator::Css(
+                "#registry-list li.registry-shelter[data-name='港北ケアセンター'][data-capacity='45']",
+            ))
+            .await?;
+        assert!(text_of(&page, "#registry-done").await?.contains("港北ケアセンター"));
+        screenshots(&page, "registry-edited").await?;
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = page.close().await;
+    result.expect("browser steps");
+
+    let (_, shelters) = admin.get("/api/shelters").await;
+    let shelters = shelters.as_array().unwrap();
+    assert_eq!(shelters.len(), 1, "only the valid row is stored");
+    assert_eq!(shelters[0]["name"], "港北ケアセンター");
+    assert_eq!(
+        shelters[0]["capacity"], 45,
+        "the capacity edited in the form"
+    );
+    assert_eq!(shelters[0]["longitude"], 139.64);
+    assert_eq!(shelters[0]["categories"], json!(["elderly", "dementia"]));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
