@@ -497,6 +497,8 @@ where
         .await?;
         let mut tally = Tally::default();
         let mut insert: Option<Vec<Incoming>> = None;
+        let mut pending: Vec<Incoming> = Vec::new();
+        let batch = InsertPeople::batch(&*tx);
         loop {
             // One chunk's INSERT runs while the next chunk is compared and its INSERT built,
             // so the database and this thread work at the same time.
@@ -523,6 +525,9 @@ where
             );
             written?;
             let Some((new_people, changed)) = next else {
+                if !pending.is_empty() {
+                    InsertPeople::insert_people(&mut *tx, std::mem::take(&mut pending), import_id).await?;
+                }
                 break;
             };
             for incoming in changed {
@@ -542,7 +547,10 @@ where
                     .execute(&mut *tx)
                     .await?;
             }
-            insert = (!new_people.is_empty()).then_some(new_people);
+            pending.extend(new_people);
+            if pending.len() >= batch {
+                insert = Some(std::mem::take(&mut pending));
+            }
         }
         let problems = problems(reading).await?;
         for resident_id in &problems.invalid_resident_ids {
@@ -685,6 +693,10 @@ const NEW_PER_STATEMENT: usize = 1000;
 /// a time inside the one transaction. Their arrival is recorded by first_import_id: no change
 /// row each. Values are moved in, not copied.
 trait InsertPeople {
+    /// New people gathered before they are written: a statement's worth on SQLite; many
+    /// more on PostgreSQL, where each COPY has a fixed cost and no limit on rows.
+    fn batch(&self) -> usize;
+
     fn insert_people(
         &mut self,
         people: Vec<Incoming>,
@@ -693,6 +705,10 @@ trait InsertPeople {
 }
 
 impl InsertPeople for sqlx::SqliteConnection {
+    fn batch(&self) -> usize {
+        PEOPLE_PER_CHUNK
+    }
+
     async fn insert_people(
         &mut self,
         people: Vec<Incoming>,
@@ -734,6 +750,10 @@ impl InsertPeople for sqlx::SqliteConnection {
 }
 
 impl InsertPeople for sqlx::PgConnection {
+    fn batch(&self) -> usize {
+        20 * PEOPLE_PER_CHUNK
+    }
+
     async fn insert_people(
         &mut self,
         people: Vec<Incoming>,
