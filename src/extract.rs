@@ -1,7 +1,8 @@
 //! Request extractors whose rejections are our JSON errors, naming the field that was wrong.
 //!
 //! axum's own `Json`, `Query` and `Path` answer plain text; a terminal (or a tired person
-//! reading a toast) needs `{"error": "...", "field": "text"}` instead.
+//! reading a toast) needs `{"error": "...", "field": "text"}` instead. [`known_codes`] checks
+//! lists of codes in a body the same way.
 
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::request::Parts;
@@ -94,4 +95,29 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for ApiJsonOr
         }
         parse_json(&body).map(ApiJsonOrEmpty)
     }
+}
+
+/// Checks a list of codes (categories, skills, ...) against the known ones, naming the first
+/// unknown by its place (`skills[2]`); answers them in the known list's order, without repeats.
+pub fn known_codes(
+    field: &str,
+    given: &[String],
+    known: &[(&str, &str)],
+) -> Result<Vec<String>, AppError> {
+    for (i, code) in given.iter().enumerate() {
+        if !known.iter().any(|(c, _)| c == code) {
+            return Err(AppError::invalid(
+                format!("{field}[{i}]"),
+                format!(
+                    "unknown code {code:?}; one of {}",
+                    known.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(known
+        .iter()
+        .filter(|(c, _)| given.iter().any(|g| g == c))
+        .map(|(c, _)| c.to_string())
+        .collect())
 }

@@ -120,25 +120,7 @@ pub fn text(field: &str, value: &str, max: usize, required: bool) -> Result<Stri
     Ok(value.to_string())
 }
 
-/// Checks codes against a list, keeping the list's order without repeats.
-pub fn codes(field: &str, given: &[String], known: &[(&str, &str)]) -> Result<Vec<String>> {
-    for (i, code) in given.iter().enumerate() {
-        if !known.iter().any(|(c, _)| c == code) {
-            return Err(AppError::invalid(
-                format!("{field}[{i}]"),
-                format!(
-                    "unknown code {code:?}; one of {}",
-                    known.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
-                ),
-            ));
-        }
-    }
-    Ok(known
-        .iter()
-        .filter(|(c, _)| given.iter().any(|g| g == c))
-        .map(|(c, _)| c.to_string())
-        .collect())
-}
+pub use crate::extract::known_codes as codes;
 
 pub(crate) fn json_codes(codes: &[String]) -> String {
     serde_json::to_string(codes).unwrap_or_else(|_| "[]".into())

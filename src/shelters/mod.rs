@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::activations::Activation;
 use crate::error::{AppError, Result};
 use crate::events::{self, Actor, Event};
+use crate::extract::known_codes;
 use crate::store::{Store, Timestamp, on_pool, write_tx};
 
 pub use routes::router;
@@ -185,8 +186,8 @@ impl ShelterFields {
                 ));
             }
         }
-        self.categories = known_codes("categories", self.categories, &CATEGORIES)?;
-        self.facilities = known_codes("facilities", self.facilities, &FACILITIES)?;
+        self.categories = known_codes("categories", &self.categories, &CATEGORIES)?;
+        self.facilities = known_codes("facilities", &self.facilities, &FACILITIES)?;
         if self.contact.chars().count() > 500 || self.notes.chars().count() > 2000 {
             return Err(AppError::invalid(
                 if self.contact.chars().count() > 500 {
@@ -199,26 +200,6 @@ impl ShelterFields {
         }
         Ok(self)
     }
-}
-
-/// Checks codes against a list, drops repeats and keeps the list's order.
-fn known_codes(field: &str, codes: Vec<String>, known: &[(&str, &str)]) -> Result<Vec<String>> {
-    for (i, code) in codes.iter().enumerate() {
-        if !known.iter().any(|(c, _)| c == code) {
-            return Err(AppError::invalid(
-                format!("{field}[{i}]"),
-                format!(
-                    "unknown code {code:?}; one of {}",
-                    known.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
-                ),
-            ));
-        }
-    }
-    Ok(known
-        .iter()
-        .filter(|(c, _)| codes.iter().any(|x| x == c))
-        .map(|(c, _)| c.to_string())
-        .collect())
 }
 
 fn to_json(codes: &[String]) -> String {
