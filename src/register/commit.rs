@@ -3,15 +3,15 @@
 //! and each person's change.
 //!
 //! The file is read a second time while it is written (see `import::RegisterFile`): a
-//! blocking thread parses the rows and hands the people over a few thousand at a time, and
-//! each chunk is compared with the register (held as ids and fingerprints only) and written
-//! before the next, so memory stays flat however long the file. Everything still goes in
+//! blocking thread parses the rows and hands the people over a thousand at a time, and each
+//! chunk is compared with the register (held as ids and fingerprints only) and written while
+//! the next is read, so memory stays flat however long the file. Everything still goes in
 //! one transaction: nobody sees part of an import.
 //!
 //! A file with invalid rows commits nothing unless the caller allows it; then only its valid
-//! rows are written, and nobody is marked removed (a person missing from such a file may be
-//! one of its invalid rows). Rows with a bad cell are found only as they are read, so such
-//! a file's transaction is rolled back at its end.
+//! rows are written, the people its invalid rows name are kept as they were, and if any
+//! invalid row cannot be told whose it is, nobody is marked removed. Rows with a bad cell are
+//! found only as they are read, so a refused file's transaction is rolled back at its end.
 
 use std::io::{Read, Seek};
 
