@@ -22,7 +22,7 @@ use crate::store::{Store, Timestamp, on_pool, write_tx};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/activations", get(list).post(create))
-        .route("/api/activations/{id}", get(show))
+        .route("/api/activations/{id}", get(show).delete(delete))
         .route("/api/activations/{id}/close", post(close))
         .route("/api/activations/{id}/events", get(event_log))
         .merge(announcements::router())
@@ -145,6 +145,74 @@ pub async fn close_one(
         (closed, event)
     });
     Ok(out)
+}
+
+/// An activation's own tables, children first (their own children cascade). Names from this
+/// list only are put into SQL.
+const DRILL_TABLES: [&str; 12] = [
+    "teams",
+    "equipment",
+    "checkins",
+    "needs",
+    "volunteers",
+    "assignments",
+    "shelter_openings",
+    "safety_status",
+    "safety_checks",
+    "disclosures",
+    "announcements",
+    "events",
+];
+
+/// Deletes a drill with every record it holds (events, announcements, safety checks, shelter
+/// openings and assignments, volunteers, needs, teams, equipment: all cascade from the
+/// activation). Master data (the register, shelters, users) is not touched, and a real
+/// activation is never deleted: it is the record of a disaster. Audited.
+pub async fn delete_drill(store: &Store, id: i64, actor: &Actor) -> Result<()> {
+    write_tx!(store, tx => {
+        let kind: Option<String> = sqlx::query_scalar("SELECT kind FROM activations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        match kind.as_deref() {
+            None => return Err(AppError::NotFound("activation")),
+            Some("drill") => {}
+            Some(_) => {
+                return Err(AppError::conflict(
+                    "real_activation_kept",
+                    "a real activation is the record of a disaster and is never deleted: close it instead",
+                ));
+            }
+        }
+        // Children before parents, explicitly: PostgreSQL runs each cascade as its own step and
+        // checks plain references between them (a team's need) before the last one is gone.
+        for table in DRILL_TABLES {
+            let sql = format!("DELETE FROM {table} WHERE activation_id = $1");
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).execute(&mut *tx).await?;
+        }
+        sqlx::query("DELETE FROM activations WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        crate::audit::append!(tx, &actor.name, "activation.delete", &format!("activation:{id}"),
+            serde_json::json!({ "kind": "drill" }));
+    });
+    Ok(())
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<StatusCode> {
+    user.require(&[Role::Admin])?;
+    let store = state.store.clone();
+    let actor = user.actor();
+    state
+        .commit(async move {
+            delete_drill(&store, id, &actor).await?;
+            Ok(((), Vec::new()))
+        })
+        .await?;
+    tracing::info!(activation = id, "drill deleted");
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn list(State(state): State<AppState>, _user: CurrentUser) -> Result<Json<Vec<Activation>>> {

@@ -345,6 +345,10 @@ impl Session {
             .expect("request sent")
     }
 
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        send(self.request(reqwest::Method::DELETE, path)).await
+    }
+
     pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
         send(self.request(reqwest::Method::PUT, path).json(&body)).await
     }
