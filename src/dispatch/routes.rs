@@ -2,8 +2,8 @@
 //! admins. Board terminals see the matching board through the websocket only.
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::{Html, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -14,7 +14,7 @@ use super::needs::{self, Duplicate, Need, NeedRecord, NewNeed, Received};
 use super::paper::{self, DaySummary};
 use super::teams::{self, Dispatch, NewTeam, Preparation, Report, ReturnCheck, Team};
 use super::volunteers::{self, CheckedIn, InsuranceInput, NewVolunteer, Search, Volunteer};
-use crate::activations;
+use crate::activations::{self, Activation};
 use crate::app::AppState;
 use crate::auth::{CurrentUser, Role};
 use crate::error::Result;
@@ -425,16 +425,28 @@ struct DayQuery {
     day: Option<String>,
 }
 
+/// The day summary the three routes show (JSON, CSV, page): the centre only.
+async fn summary_of(
+    state: &AppState,
+    user: &CurrentUser,
+    activation_id: i64,
+    day: Option<&str>,
+) -> Result<(Activation, DaySummary)> {
+    user.require(CENTRE)?;
+    let activation = activations::get_one(&state.store, activation_id).await?;
+    let day = paper::parse_day(day)?;
+    let summary = paper::day_summary(&state.store, activation.id, day).await?;
+    Ok((activation, summary))
+}
+
 async fn day_summary(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(query): ApiQuery<DayQuery>,
 ) -> Result<Json<DaySummary>> {
-    user.require(CENTRE)?;
-    activations::get_one(&state.store, id).await?;
-    let day = paper::parse_day(query.day.as_deref())?;
-    Ok(Json(paper::day_summary(&state.store, id, day).await?))
+    let (_, summary) = summary_of(&state, &user, id, query.day.as_deref()).await?;
+    Ok(Json(summary))
 }
 
 async fn day_summary_export(
@@ -443,22 +455,13 @@ async fn day_summary_export(
     ApiPath(id): ApiPath<i64>,
     ApiQuery(query): ApiQuery<DayQuery>,
 ) -> Result<Response> {
-    user.require(CENTRE)?;
-    activations::get_one(&state.store, id).await?;
-    let day = paper::parse_day(query.day.as_deref())?;
-    let summary = paper::day_summary(&state.store, id, day).await?;
+    let (_, summary) = summary_of(&state, &user, id, query.day.as_deref()).await?;
     let bytes = paper::day_summary_csv(&summary)?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"day-summary-{day}.csv\""),
-            ),
-        ],
+    Ok(crate::register::paper::csv_download(
+        &format!("day-summary-{}.csv", summary.day),
+        "text/csv; charset=utf-8",
         bytes,
-    )
-        .into_response())
+    ))
 }
 
 #[derive(Deserialize)]
@@ -473,10 +476,8 @@ async fn day_summary_print(
     user: CurrentUser,
     ApiQuery(query): ApiQuery<DayPrintQuery>,
 ) -> Result<Html<String>> {
-    user.require(CENTRE)?;
-    let activation = activations::get_one(&state.store, query.activation).await?;
-    let day = paper::parse_day(query.day.as_deref())?;
-    let summary = paper::day_summary(&state.store, activation.id, day).await?;
+    let (activation, summary) =
+        summary_of(&state, &user, query.activation, query.day.as_deref()).await?;
     Ok(Html(paper::day_summary_html(
         &activation,
         &summary,

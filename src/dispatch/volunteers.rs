@@ -218,6 +218,42 @@ macro_rules! select_volunteer {
     };
 }
 
+/// Today's volunteer counts as a board event of `$kind`, inside `$tx`: every change to a
+/// volunteer's day moves these numbers and nothing else on the board.
+macro_rules! counts_event {
+    ($tx:expr, $activation:expr, $seq:expr, $kind:expr, $actor:expr) => {{
+        let counts = volunteer_counts_in!($tx, $activation);
+        let data = DispatchEvent {
+            volunteers: Some(counts),
+            ..Default::default()
+        };
+        events::record!($tx, $activation, $seq, $kind, $actor, &data)
+    }};
+}
+
+/// One volunteer with today's check-in and team, inside `$tx`.
+macro_rules! volunteer_in {
+    ($tx:expr, $volunteer:expr, $day:expr) => {{
+        let row: VolunteerRow = sqlx::query_as(concat!(select_volunteer!(), "WHERE v.id = $1"))
+            .bind($volunteer)
+            .bind($day)
+            .fetch_one(&mut *$tx)
+            .await?;
+        row
+    }};
+}
+
+/// The answer to a check-in: the volunteer, the day, what the desk should say.
+fn checked_in(row: VolunteerRow, today: NaiveDate, day: String) -> CheckedIn {
+    let volunteer = row.view(today);
+    let warnings = warnings(&volunteer);
+    CheckedIn {
+        volunteer,
+        day,
+        warnings,
+    }
+}
+
 /// Six characters from an alphabet without look-alikes: read aloud or typed from a card.
 fn card_code() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -350,23 +386,10 @@ pub async fn register(
         sqlx::query("INSERT INTO checkins (activation_id, volunteer_id, day, checked_in_at, checked_in_by) VALUES ($1, $2, $3, $4, $5)")
             .bind(activation_id).bind(id).bind(&day).bind(now).bind(&actor.name)
             .execute(&mut *tx).await?;
-        let counts = volunteer_counts_in!(tx, activation_id);
-        let data = DispatchEvent { volunteers: Some(counts), ..Default::default() };
-        let event = events::record!(tx, activation_id, seq, "volunteer_checked_in", actor, &data);
-        let row: VolunteerRow = sqlx::query_as(concat!(select_volunteer!(), "WHERE v.id = $1"))
-            .bind(id).bind(&day).fetch_one(&mut *tx).await?;
-        (row, event)
+        let event = counts_event!(tx, activation_id, seq, "volunteer_checked_in", actor);
+        (volunteer_in!(tx, id, &day), event)
     });
-    let volunteer = out.0.view(today);
-    let warnings = warnings(&volunteer);
-    Ok((
-        CheckedIn {
-            volunteer,
-            day,
-            warnings,
-        },
-        out.1,
-    ))
+    Ok((checked_in(out.0, today, day), out.1))
 }
 
 /// Checks a registered volunteer in again today (a returning volunteer, found by phone or
@@ -396,23 +419,10 @@ pub async fn check_in(
         if inserted.rows_affected() == 0 {
             return Err(AppError::conflict("already_checked_in", "this volunteer is checked in today already"));
         }
-        let counts = volunteer_counts_in!(tx, activation_id);
-        let data = DispatchEvent { volunteers: Some(counts), ..Default::default() };
-        let event = events::record!(tx, activation_id, seq, "volunteer_checked_in", actor, &data);
-        let row: VolunteerRow = sqlx::query_as(concat!(select_volunteer!(), "WHERE v.id = $1"))
-            .bind(volunteer_id).bind(&day).fetch_one(&mut *tx).await?;
-        (row, event)
+        let event = counts_event!(tx, activation_id, seq, "volunteer_checked_in", actor);
+        (volunteer_in!(tx, volunteer_id, &day), event)
     });
-    let volunteer = out.0.view(today);
-    let warnings = warnings(&volunteer);
-    Ok((
-        CheckedIn {
-            volunteer,
-            day,
-            warnings,
-        },
-        out.1,
-    ))
+    Ok((checked_in(out.0, today, day), out.1))
 }
 
 /// Records insurance for a registered volunteer: shown a certificate, or enrolled here.
@@ -438,12 +448,8 @@ pub async fn set_insurance(
         if updated.rows_affected() == 0 {
             return Err(AppError::NotFound("volunteer"));
         }
-        let counts = volunteer_counts_in!(tx, activation_id);
-        let data = DispatchEvent { volunteers: Some(counts), ..Default::default() };
-        let event = events::record!(tx, activation_id, seq, "volunteer_insured", actor, &data);
-        let row: VolunteerRow = sqlx::query_as(concat!(select_volunteer!(), "WHERE v.id = $1"))
-            .bind(volunteer_id).bind(&day).fetch_one(&mut *tx).await?;
-        (row, event)
+        let event = counts_event!(tx, activation_id, seq, "volunteer_insured", actor);
+        (volunteer_in!(tx, volunteer_id, &day), event)
     });
     Ok((out.0.view(today), out.1))
 }
@@ -472,9 +478,7 @@ pub async fn check_out(
         if updated.rows_affected() == 0 {
             return Err(AppError::conflict("not_checked_in", "this volunteer is not checked in today, or has left already"));
         }
-        let counts = volunteer_counts_in!(tx, activation_id);
-        let data = DispatchEvent { volunteers: Some(counts), ..Default::default() };
-        events::record!(tx, activation_id, seq, "volunteer_left", actor, &data)
+        counts_event!(tx, activation_id, seq, "volunteer_left", actor)
     });
     Ok(event)
 }

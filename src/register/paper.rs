@@ -228,6 +228,26 @@ pub async fn export(
     Ok((format!("register-{stamp}.csv"), bytes))
 }
 
+/// A CSV file as a download: what every export answers (register, shelters, day summary).
+pub(crate) fn csv_download(
+    file_name: &str,
+    content_type: &str,
+    bytes: Vec<u8>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, content_type.to_string()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
 pub(crate) fn jst_offset() -> chrono::FixedOffset {
     chrono::FixedOffset::east_opt(9 * 3600).expect("UTC+9")
 }

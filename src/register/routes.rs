@@ -204,7 +204,6 @@ async fn export(
     user: CurrentUser,
     ApiQuery(query): ApiQuery<paper::PaperQuery>,
 ) -> Result<axum::response::Response> {
-    use axum::response::IntoResponse;
     let cp932 = matches!(
         query.encoding.as_deref(),
         Some("cp932" | "shift_jis" | "sjis")
@@ -215,15 +214,7 @@ async fn export(
     } else {
         "text/csv; charset=utf-8"
     };
-    let disposition = format!("attachment; filename=\"{file_name}\"");
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, content_type.to_string()),
-            (axum::http::header::CONTENT_DISPOSITION, disposition),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(paper::csv_download(&file_name, content_type, bytes))
 }
 
 async fn print(

@@ -2,8 +2,8 @@
 //! and the operator's records, suggestions, and the paper fallback.
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::{Html, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -162,17 +162,11 @@ async fn export(
 ) -> Result<Response> {
     let activation = activations::get_one(&state.store, id).await?;
     let (file_name, bytes) = paper::export(&state.store, &user, &activation, shelter).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{file_name}\""),
-            ),
-        ],
+    Ok(crate::register::paper::csv_download(
+        &file_name,
+        "text/csv; charset=utf-8",
         bytes,
-    )
-        .into_response())
+    ))
 }
 
 #[derive(Deserialize)]
