@@ -520,12 +520,12 @@ pub async fn search(store: &Store, activation_id: i64, search: Search) -> Result
         .as_deref()
         .map(str::trim)
         .filter(|q| !q.is_empty())
-        .map(|q| format!("%{}%", q.replace(['%', '_', '\\'], "")));
+        .map(crate::register::persons::like_pattern);
     let rows: Vec<VolunteerRow> = on_pool!(store, pool => {
         sqlx::query_as(concat!(
             select_volunteer!(),
             "WHERE v.activation_id = $1 AND ($3 IS NULL OR v.phone_digits = $3) AND ($4 IS NULL OR v.card_code = $4) \
-             AND ($5 IS NULL OR v.name LIKE $5 OR v.name_kana LIKE $5) \
+             AND ($5 IS NULL OR v.name LIKE $5 ESCAPE '\\' OR v.name_kana LIKE $5 ESCAPE '\\') \
              AND (NOT $6 OR (c.checked_in_at IS NOT NULL AND c.left_at IS NULL AND m.team_id IS NULL)) \
              AND (NOT $7 OR c.checked_in_at IS NOT NULL) \
              ORDER BY v.name_kana, v.id LIMIT 500"

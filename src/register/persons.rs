@@ -43,7 +43,7 @@ struct ListedRow {
 }
 
 /// Escapes LIKE's wildcards so a search for "50%" finds "50%".
-fn like_pattern(q: &str) -> String {
+pub(crate) fn like_pattern(q: &str) -> String {
     let escaped: String = q
         .chars()
         .flat_map(|c| match c {

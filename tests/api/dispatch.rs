@@ -105,6 +105,11 @@ async fn volunteers_check_in_once_a_day_and_are_found_again_by_phone_or_card(app
         .get(&format!("{a}/volunteers?card={}", code.to_lowercase()))
         .await;
     assert_eq!(by_card[0]["id"], id);
+    let (_, by_name) = coordinator.get(&format!("{a}/volunteers?q=佐々木")).await;
+    assert_eq!(by_name[0]["id"], id);
+    // A wildcard typed into the search is a character, not "everyone".
+    let (_, wildcard) = coordinator.get(&format!("{a}/volunteers?q=%25")).await;
+    assert_eq!(wildcard, json!([]));
     let (status, body) = coordinator
         .post(&format!("{a}/volunteers/{id}/checkin"), json!({}))
         .await;
