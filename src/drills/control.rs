@@ -183,8 +183,11 @@ async fn list_scenarios(State(state): State<AppState>, user: CurrentUser) -> Res
     let entries = tokio::task::spawn_blocking(move || catalogue(folder.as_deref()))
         .await
         .map_err(|e| anyhow::anyhow!("reading the scenarios failed: {e}"))?;
+    // Those that can be started first, by key; the broken ones after them.
+    let mut entries: Vec<&Entry> = entries.values().collect();
+    entries.sort_by_key(|e| (e.scenario.is_err(), e.key.clone()));
     Ok(Json(Value::Array(
-        entries.values().map(Entry::to_json).collect(),
+        entries.into_iter().map(Entry::to_json).collect(),
     )))
 }
 
