@@ -45,6 +45,7 @@ with_drills_folder!(
     a_run_pauses_resumes_and_stops,
     a_run_will_not_change_a_register_it_did_not_bring,
     only_an_admin_starts_or_follows_drills_and_bad_requests_say_why,
+    shutting_down_stops_running_drills_and_ends_their_sessions,
 );
 
 pub async fn spawn(backend: Backend) -> Option<TestApp> {
@@ -435,4 +436,30 @@ async fn only_an_admin_starts_or_follows_drills_and_bad_requests_say_why(app: Te
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     poll_run(&admin, run, "stopped", |r| r["state"] == "stopped").await;
+}
+
+async fn sessions(store: &saigai_vc::Store) -> i64 {
+    saigai_vc::store::on_pool!(store, pool => {
+        sqlx::query_scalar("SELECT COUNT(*) FROM sessions").fetch_one(pool).await.unwrap()
+    })
+}
+
+/// A graceful shutdown stops a drill still running and ends the session it played with
+/// before the database is closed; the server stops cleanly.
+async fn shutting_down_stops_running_drills_and_ends_their_sessions(mut app: TestApp) {
+    let admin = app.user("drill-admin", Role::Admin).await;
+    let (run, _) = start(&admin, "slow", 1.0).await;
+    poll_run(&admin, run, "made its first call", |r| r["done"] == 1).await;
+    assert_eq!(
+        sessions(&app.store).await,
+        2,
+        "the admin's login and the run's own"
+    );
+
+    tokio::time::timeout(PATIENCE, app.shut_down())
+        .await
+        .expect("the server shuts down with a drill running");
+    let store = saigai_vc::Store::open(&app.database_url).await.unwrap();
+    assert_eq!(sessions(&store).await, 1, "only the admin's login is left");
+    store.close().await;
 }
