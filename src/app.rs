@@ -200,12 +200,12 @@ pub async fn run(
         let drill_runs_signal = drill_runs.clone();
         async move {
             shutdown.await;
-            // Drill runs call this server: stop them first, so they end while it still
-            // answers rather than fail call after call.
-            drill_runs_signal.stop_all();
             // Websockets are upgraded connections that axum's graceful shutdown does not
             // track: tell them to close now, while HTTP requests drain.
             token.cancel();
+            // Drill runs call this server: stop them before it stops answering. After the
+            // cancel, so that a run started meanwhile sees it (see `drills::control::start`).
+            drill_runs_signal.stop_all();
         }
     };
     axum::serve(listener, router)

@@ -7348,8 +7348,8 @@
   async function showDrillOnBoard(id) {
     if (!app.activations.some((a) => a.id === id)) await loadActivations(false);
     if (!app.me) return;
-    selectActivation(id, true);
     setView("board");
+    selectActivation(id, true);
   }
 
   function renderDrillRuns() {

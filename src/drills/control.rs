@@ -621,6 +621,11 @@ async fn start(
         }),
     });
     runs.insert(run.clone());
+    // Shutdown cancels the token, then stops every listed run: a run listed after that
+    // stops itself.
+    if state.shutdown.is_cancelled() {
+        run.control.send_replace(Control::Stop);
+    }
     tracing::info!(
         run = run.id,
         scenario = %body.scenario,
