@@ -38,4 +38,5 @@ mod dispatch;
 mod drills;
 mod instances;
 mod register;
+mod review;
 mod shelters;
