@@ -56,6 +56,17 @@ fn open_svg(out: &mut String, title: &str) {
     );
 }
 
+/// Time ticks on a round step (minutes to a day) that gives at most eight of them.
+fn time_ticks(span: i64) -> Vec<i64> {
+    const STEPS: [i64; 11] = [1, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440];
+    let step = STEPS
+        .into_iter()
+        .map(|m| m * 60)
+        .find(|step| span / step <= 8)
+        .unwrap_or(1440 * 60);
+    (0..=span / step).map(|i| i * step).collect()
+}
+
 /// The axes, with the time ticks below and the value ticks on the left.
 fn axes(out: &mut String, span: i64, y_max: f64, y_label: &dyn Fn(f64) -> String) {
     let (x0, x1, y0, y1) = (LEFT, WIDTH - RIGHT, TOP, HEIGHT - BOTTOM);
@@ -76,9 +87,7 @@ fn axes(out: &mut String, span: i64, y_max: f64, y_label: &dyn Fn(f64) -> String
             label = escape(&y_label(value)),
         );
     }
-    // Six time ticks, on whole minutes.
-    for i in 0..=6 {
-        let seconds = (span * i / 6) / 60 * 60;
+    for seconds in time_ticks(span) {
         let xx = x(seconds, span);
         let _ = write!(
             out,
@@ -200,6 +209,17 @@ mod tests {
         assert_eq!(offset_label(45 * 60), "+45m");
         assert_eq!(offset_label(2 * 3600), "+2h");
         assert_eq!(offset_label(26 * 3600 + 5 * 60), "+26h05m");
+    }
+
+    #[test]
+    fn time_ticks_fall_on_round_steps() {
+        assert_eq!(time_ticks(59), vec![0]);
+        assert_eq!(time_ticks(10 * 60), vec![0, 300, 600]);
+        assert_eq!(
+            time_ticks(2 * 24 * 3600).len(),
+            9,
+            "every 6 hours over two days"
+        );
     }
 
     #[test]

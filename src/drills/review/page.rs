@@ -76,6 +76,15 @@ pub fn duration_ja(seconds: Option<i64>) -> String {
     }
 }
 
+/// A stage's duration: a dash when no need or team went through it.
+fn stage_duration(count: usize, seconds: Option<i64>) -> String {
+    if count == 0 {
+        "—".into()
+    } else {
+        duration_ja(seconds)
+    }
+}
+
 /// The charts of a review, drawn once for both the page and the JSON.
 pub fn charts(f: &Figures) -> Charts {
     let span = f.duration_seconds.max(60);
@@ -234,8 +243,8 @@ pub fn html(review: &Review, printed_by: &str) -> String {
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             escape(label(&STAGES, s.stage)),
             s.count,
-            duration_ja(s.median_seconds),
-            duration_ja(s.p90_seconds)
+            stage_duration(s.count, s.median_seconds),
+            stage_duration(s.count, s.p90_seconds)
         );
     }
     let mut shelters = String::new();
