@@ -14,7 +14,7 @@ const WIDTH: f64 = 720.0;
 const HEIGHT: f64 = 220.0;
 const LEFT: f64 = 56.0;
 const RIGHT: f64 = 16.0;
-const TOP: f64 = 28.0;
+const TOP: f64 = 40.0;
 const BOTTOM: f64 = 36.0;
 
 /// A line drawn as steps: each value holds until the next point.
@@ -156,12 +156,12 @@ pub fn steps(
                 "<path d=\"{path}\" fill=\"none\" stroke=\"#000\" stroke-width=\"{width}\"{dash}/>"
             );
         }
-        // The legend, top right, one entry per series.
-        let lx = WIDTH - RIGHT - 200.0 + 100.0 * i as f64;
+        // The legend, on its own line under the title (a long shelter name fills the first).
+        let lx = LEFT + 100.0 * i as f64;
         let _ = write!(
             out,
-            "<line x1=\"{lx}\" y1=\"12\" x2=\"{lx2}\" y2=\"12\" stroke=\"#000\" stroke-width=\"{width}\"{dash}/>\
-             <text x=\"{tx}\" y=\"16\" fill=\"#000\">{label}</text>",
+            "<line x1=\"{lx}\" y1=\"27\" x2=\"{lx2}\" y2=\"27\" stroke=\"#000\" stroke-width=\"{width}\"{dash}/>\
+             <text x=\"{tx}\" y=\"31\" fill=\"#000\">{label}</text>",
             lx2 = lx + 18.0,
             tx = lx + 22.0,
             label = escape(s.label),
