@@ -7091,11 +7091,11 @@
   });
 
   // The review tab's state. `token` drops answers to requests made for another activation.
-  const rev = { activationId: null, data: null, loading: false, error: null, token: 0, rendered: null };
+  const rev = { activationId: null, data: null, loading: false, error: null, token: 0, rendered: null, selectSig: null };
 
   function resetReview() {
     rev.token += 1;
-    Object.assign(rev, { activationId: null, data: null, loading: false, error: null, rendered: null });
+    Object.assign(rev, { activationId: null, data: null, loading: false, error: null, rendered: null, selectSig: null });
   }
 
   // A duration in seconds as people read it; null: not reached.
@@ -7146,8 +7146,16 @@
     renderReview();
   }
 
+  // Rebuilt only when the list or the language changed: renderBoard calls here on every board
+  // event, and rebuilding the options would close a dropdown the user has open.
   function renderReviewSelect() {
     const sel = $("review-activation");
+    const sig = lang + "|" + app.activations.map((a) => a.id + ":" + a.name + ":" + a.status).join("|");
+    if (rev.selectSig === sig) {
+      sel.value = rev.activationId === null ? "" : String(rev.activationId);
+      return;
+    }
+    rev.selectSig = sig;
     const frag = document.createDocumentFragment();
     for (const a of app.activations) {
       const opt = document.createElement("option");
