@@ -22,7 +22,7 @@ const REGISTER: &str = "宛名番号,氏名,フリガナ,生年月日,性別,住
     7003,振返 三郎,フリカエリ サブロウ,昭和12年3月3日,男,架空市南町3-3,045-000-7003,南地区,有\r\n\
     7004,振返 四子,フリカエリ ヨツコ,昭和13年4月4日,女,架空市南町4-4,045-000-7004,南地区,有\r\n";
 
-async fn ok(status_body: (StatusCode, Value), expected: StatusCode, what: &str) -> Value {
+fn ok(status_body: (StatusCode, Value), expected: StatusCode, what: &str) -> Value {
     let (status, body) = status_body;
     assert_eq!(status, expected, "{what}: {body}");
     body
@@ -37,8 +37,7 @@ async fn drill(admin: &Session, name: &str, scenario: Option<&str>) -> i64 {
         admin.post("/api/activations", body).await,
         StatusCode::CREATED,
         "open drill",
-    )
-    .await;
+    );
     assert_eq!(made["scenario"], json!(scenario), "{made}");
     made["id"].as_i64().unwrap()
 }
@@ -79,8 +78,7 @@ async fn the_review_of_a_small_drill_shows_what_it_did(app: TestApp) {
             .await,
         StatusCode::OK,
         "import",
-    )
-    .await;
+    );
 
     // Safety: two confirmed, one not at home (not a confirmation), one never reached.
     for (resident, status) in [
@@ -97,8 +95,7 @@ async fn the_review_of_a_small_drill_shows_what_it_did(app: TestApp) {
                 .await,
             StatusCode::CREATED,
             "safety",
-        )
-        .await;
+        );
     }
 
     // Two volunteers check in; one need goes through a team to its report, one stays open.
@@ -113,8 +110,7 @@ async fn the_review_of_a_small_drill_shows_what_it_did(app: TestApp) {
                 .await,
             StatusCode::CREATED,
             "volunteer",
-        )
-        .await;
+        );
         ids.push(done["volunteer"]["id"].as_i64().unwrap());
     }
     let done_need = ok(
@@ -126,8 +122,7 @@ async fn the_review_of_a_small_drill_shows_what_it_did(app: TestApp) {
             .await,
         StatusCode::CREATED,
         "need",
-    )
-    .await["need"]["id"]
+    )["need"]["id"]
         .as_i64()
         .unwrap();
     ok(
@@ -139,8 +134,7 @@ async fn the_review_of_a_small_drill_shows_what_it_did(app: TestApp) {
             .await,
         StatusCode::CREATED,
         "need",
-    )
-    .await;
+    );
     let team = ok(
         coordinator
             .post(
@@ -151,8 +145,7 @@ async fn the_review_of_a_small_drill_shows_what_it_did(app: TestApp) {
             .await,
         StatusCode::CREATED,
         "team",
-    )
-    .await;
+    );
     let t = format!("{a}/teams/{}", team["id"]);
     for (step, body) in [
         ("dispatch", json!({ "hours_out": 2 })),
@@ -163,8 +156,7 @@ async fn the_review_of_a_small_drill_shows_what_it_did(app: TestApp) {
             coordinator.post(&format!("{t}/{step}"), body).await,
             StatusCode::OK,
             step,
-        )
-        .await;
+        );
     }
     // Reported is still open until the coordinator closes the need.
     ok(
@@ -176,8 +168,7 @@ async fn the_review_of_a_small_drill_shows_what_it_did(app: TestApp) {
             .await,
         StatusCode::OK,
         "done",
-    )
-    .await;
+    );
 
     // A shelter of two places opens and takes one person.
     let shelter = app.shelter("振り返りケアプラザ", 5).await;
@@ -190,8 +181,7 @@ async fn the_review_of_a_small_drill_shows_what_it_did(app: TestApp) {
             .await,
         StatusCode::OK,
         "open shelter",
-    )
-    .await;
+    );
     ok(
         coordinator
             .post(
@@ -201,8 +191,7 @@ async fn the_review_of_a_small_drill_shows_what_it_did(app: TestApp) {
             .await,
         StatusCode::CREATED,
         "assign",
-    )
-    .await;
+    );
 
     let (status, review) = coordinator.get(&format!("{a}/review")).await;
     assert_eq!(status, StatusCode::OK, "{review}");

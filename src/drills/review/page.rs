@@ -348,6 +348,57 @@ pub fn html(review: &Review, printed_by: &str) -> String {
 mod tests {
     use super::*;
 
+    use crate::activations::Activation;
+    use crate::drills::review::figures::{self, Run};
+    use crate::drills::review::{Compared, Review};
+
+    #[test]
+    fn every_name_on_the_page_is_escaped() {
+        let activation = Activation {
+            id: 1,
+            name: "<script>alert(1)</script> 訓練".into(),
+            kind: "drill".into(),
+            status: "open".into(),
+            opened_at: Timestamp(0),
+            closed_at: None,
+            last_seq: 1,
+            scenario: Some("flood\"ward<".into()),
+        };
+        let log = vec![figures::LogEvent {
+            seq: 2,
+            kind: "shelter_opened".into(),
+            at: 60_000_000,
+            payload: serde_json::json!({ "shelters": [{ "id": 3, "name": "<b>施設</b>", "status": "open",
+                "capacity": 2, "assigned": 0, "arrived": 0 }] }),
+        }];
+        let f = figures::compute(
+            Run {
+                opened_at: 0,
+                closed_at: None,
+                register_total: 0,
+            },
+            &log,
+        );
+        let review = Review {
+            comparison: vec![Compared {
+                activation_id: 1,
+                name: activation.name.clone(),
+                opened_at: Timestamp(0),
+                this_run: true,
+                headline: f.headline(),
+            }],
+            charts: charts(&f),
+            activation,
+            confirmed_statuses: &figures::CONFIRMED,
+            figures: f,
+        };
+        let page = html(&review, "<admin>");
+        assert!(!page.contains("<script>") && !page.contains("<b>") && !page.contains("<admin>"));
+        assert!(page.contains("&lt;script&gt;") && page.contains("&lt;b&gt;施設&lt;/b&gt;"));
+        assert!(page.contains("flood&quot;ward&lt;"));
+        assert!(page.contains("これは訓練です"), "a drill says so");
+    }
+
     #[test]
     fn durations_read_in_japanese_and_unreached_is_said() {
         assert_eq!(duration_ja(None), "未達 / not reached");
