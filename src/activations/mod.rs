@@ -87,7 +87,7 @@ const SCENARIO_KEY_MAX: usize = 100;
 
 /// Checks a scenario key: only a drill plays a scenario, and the key is 1 to 100 characters
 /// without control characters (it is shown in the review and used to group runs).
-fn scenario_key(kind: Kind, scenario: Option<String>) -> Result<Option<String>> {
+fn check_scenario_key(kind: Kind, scenario: Option<String>) -> Result<Option<String>> {
     let Some(key) = scenario else {
         return Ok(None);
     };
@@ -288,7 +288,7 @@ async fn create(
     ApiJson(body): ApiJson<CreateActivation>,
 ) -> Result<(StatusCode, Json<Activation>)> {
     user.require(&[Role::Admin])?;
-    let scenario = scenario_key(body.kind, body.scenario)?;
+    let scenario = check_scenario_key(body.kind, body.scenario)?;
     let new = NewActivation {
         name: body.name,
         kind: body.kind,
