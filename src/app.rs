@@ -37,6 +37,8 @@ pub struct Settings {
     pub allowed_origins: Vec<String>,
     /// Mark the session cookie `Secure` (when served over HTTPS).
     pub secure_cookie: bool,
+    /// A council's own drill scenarios, offered beside the shipped ones (`serve --drills`).
+    pub drills_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Settings {
@@ -48,6 +50,7 @@ impl Default for Settings {
             replay_limit: 10_000,
             allowed_origins: Vec::new(),
             secure_cookie: false,
+            drills_dir: None,
         }
     }
 }
@@ -63,6 +66,8 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// Tracks websocket tasks, which outlive their HTTP request, so shutdown can wait for them.
     pub sockets: TaskTracker,
+    /// Drills started from the web page, running in this process.
+    pub drill_runs: crate::drills::control::Runs,
 }
 
 impl AppState {
@@ -74,6 +79,7 @@ impl AppState {
             settings: std::sync::Arc::new(settings),
             shutdown: CancellationToken::new(),
             sockets: TaskTracker::new(),
+            drill_runs: crate::drills::control::Runs::new(),
         }
     }
 
@@ -113,6 +119,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::drills::router())
         .merge(crate::audit::router())
         .merge(crate::board::router())
+        .merge(crate::drills::control::router())
         .merge(crate::web::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -178,6 +185,9 @@ pub async fn run(
     let token = state.shutdown.clone();
     let sockets = state.sockets.clone();
     let store = state.store.clone();
+    // Drills started from the page play through this server's own API: tell them where.
+    let drill_runs = state.drill_runs.clone();
+    drill_runs.serve_at(listener.local_addr()?);
     // Others may write too (instances on PostgreSQL, a command beside us on SQLite): relay
     // their events to our terminals.
     let relay = tokio::spawn(crate::events::relay::listen(
@@ -188,16 +198,21 @@ pub async fn run(
     let router = app(state);
     let on_signal = {
         let token = token.clone();
+        let drill_runs_signal = drill_runs.clone();
         async move {
             shutdown.await;
             // Websockets are upgraded connections that axum's graceful shutdown does not
             // track: tell them to close now, while HTTP requests drain.
             token.cancel();
+            // Drill runs call this server: stop them before it stops answering. After the
+            // cancel, so that a run started meanwhile sees it (see `drills::control::start`).
+            drill_runs_signal.stop_all();
         }
     };
     axum::serve(listener, router)
         .with_graceful_shutdown(on_signal)
         .await?;
+    drill_runs.wait().await;
     sockets.close();
     if tokio::time::timeout(Duration::from_secs(10), sockets.wait())
         .await

@@ -80,6 +80,10 @@ struct Serve {
     /// Mark the session cookie Secure (serve over HTTPS through a proxy).
     #[arg(long, env = "SAIGAI_SECURE_COOKIE")]
     secure_cookie: bool,
+    /// A folder of the council's own drill scenarios (*.toml), offered on the web page
+    /// beside the shipped ones.
+    #[arg(long = "drills", env = "SAIGAI_DRILLS_DIR")]
+    drills_dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -177,6 +181,13 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run_server(args: Serve) -> anyhow::Result<()> {
+    if let Some(dir) = &args.drills_dir {
+        anyhow::ensure!(
+            dir.is_dir(),
+            "--drills {}: not a folder of drill scenarios",
+            dir.display()
+        );
+    }
     let store = Store::open(&args.database.database).await?;
     let first_admin_password = users::ensure_first_admin(&store).await?;
     if args.demo {
@@ -192,6 +203,7 @@ async fn run_server(args: Serve) -> anyhow::Result<()> {
         ping_interval: Duration::from_secs(args.ping_seconds.max(1)),
         allowed_origins: args.allowed_origins,
         secure_cookie: args.secure_cookie,
+        drills_dir: args.drills_dir,
         ..Settings::default()
     };
     tracing::info!(%address, database = ?store.engine(), "serving");

@@ -1111,6 +1111,7 @@
     { name: "matching", roles: ["coordinator", "admin"], panel: "matching-view" },
     { name: "registry", roles: ["admin"], panel: "registry-view" },
     { name: "import", roles: ["admin"], panel: "import-view" },
+    { name: "drills", roles: ["admin"], panel: "drills-view" },
     { name: "review", roles: ["coordinator", "admin"], panel: "review-view" },
   ];
 
@@ -1694,6 +1695,7 @@
     resetDesk();
     resetNeeds();
     resetMatching();
+    resetDrills();
     resetReview();
     delete document.documentElement.dataset.role;
     delete document.body.dataset.kind;
@@ -2065,6 +2067,7 @@
     else if (v === "matching") enterMatching();
     else if (v === "registry") enterRegistry();
     else if (v === "import") renderImport();
+    else if (v === "drills") enterDrills();
     else if (v === "review") enterReview();
     else renderBoard();
   }
@@ -7012,6 +7015,593 @@
   }
 
   /* ==========================================================================================
+   * 訓練 (Drills): drills started from the page (admin only)                [drills section]
+   *
+   * GET /api/drills/scenarios fills the scenario list: the shipped scenarios and the council's
+   * folder; a file with problems is shown with its FILE:LINE reasons and cannot be chosen.
+   * 開始… asks for confirmation naming the scenario, the speed and the register choice; then
+   * POST /api/drills/runs answers 202 once the drill activation exists, and the page offers to
+   * show that activation on the board. While the view is open and a run is running or paused,
+   * GET /api/drills/runs is polled every DRILLS_POLL_MS: progress (calls done/total, drill
+   * time), the last log lines, 一時停止 / 再開 / 中止… (中止 confirms). Runs live in the server
+   * instance that started them (the list says so). The drill activations, never real ones,
+   * each have 削除…, which confirms naming the drill and calls DELETE /api/activations/{id}; it
+   * is disabled while a run still plays into that activation.
+   *
+   * Element ids (the browser tests rely on these):
+   *   #tab-drills #drills-view #drills-reload #drills-loading #drills-error #drills-start-form
+   *   #drills-scenarios > li.drill-scenario[data-key][data-problems] (input[name=drill-scenario],
+   *   .drill-scenario-name .drill-scenario-meta .drill-scenario-desc ul.drill-scenario-problems)
+   *   #drills-speed #drills-register #drills-start #drills-start-confirm #drills-start-text
+   *   #drills-start-yes #drills-start-no #drills-start-busy #drills-start-error #drills-started
+   *   #drills-started-text #drills-show-board #drills-runs-empty
+   *   #drills-runs > li.drill-run[data-run-id][data-state][data-activation-id] (.drill-run-name
+   *   .drill-run-state progress.drill-run-progress .drill-run-numbers
+   *   button[data-action=pause|resume|stop|stop-yes|stop-no|show] .drill-run-error ol.drill-run-log)
+   *   #drills-activations-empty #drills-activations > li.drill-activation[data-activation-id]
+   *   (.drill-activation-name button[data-action=show|delete]) #drills-delete-confirm
+   *   #drills-delete-text #drills-delete-yes #drills-delete-no #drills-delete-error
+   * ========================================================================================== */
+
+  const DRILL_I18N = {
+    ja: {
+      tab_drills: "訓練", drills_title: "訓練の実施", drills_scenarios_title: "シナリオ", drills_reload: "一覧を更新",
+      drills_choose: "実施するシナリオ", drills_speed: "速度", drills_speed_1: "1×（実時間）", drills_register: "名簿",
+      drills_register_import: "シナリオの名簿を取り込む（既存の名簿が変わる場合は開始しない）",
+      drills_register_keep: "取り込まない（このサーバーの名簿のまま）",
+      drills_register_replace: "置き換える（訓練用サーバーのみ）",
+      drills_start: "開始…", drills_start_yes: "開始する", drills_starting: "訓練を準備しています…",
+      drills_start_text: "「{name}」を {speed}× で開始します。新しい訓練の活動が作られ、付与が時刻どおりに実行されます（実時間で約{real}）。",
+      drills_start_register: "この訓練は名簿（{n}人）を取り込みます。", drills_start_keep: "名簿は取り込みません。",
+      drills_start_replace: "このサーバーの名簿を訓練の名簿（{n}人）で置き換えます。",
+      drills_started: "「{name}」を開始しました。", drills_show_board: "この訓練をボードに表示",
+      drills_choose_first: "シナリオを選んでください", drills_load_failed: "シナリオを読み込めませんでした",
+      drills_none: "シナリオがありません", drills_start_failed: "訓練を開始できませんでした",
+      drills_conflict_register: "シナリオの名簿を取り込むと、このサーバーの名簿が変わります。「取り込まない」を選ぶか、訓練用サーバーで実施してください",
+      drills_conflict_setup: "訓練の準備に失敗しました",
+      drills_length: "長さ {d}", drills_register_people: "名簿 {n}人", drills_shelters: "福祉避難所 {n}",
+      drills_source_folder: "この会のシナリオ", drills_problems: "このシナリオには誤りがあるため開始できません:",
+      drills_kind_need: "ニーズ", drills_kind_volunteers: "ボランティア来所", drills_kind_safety: "安否確認",
+      drills_kind_shelter_open: "避難所開設", drills_kind_shelter_close: "避難所閉鎖", drills_kind_shelter_full: "満床",
+      drills_kind_announcement: "お知らせ", drills_kind_register_import: "名簿取込",
+      drills_secs: "{n}秒", drills_mins: "{n}分", drills_hours: "{h}時間{m}分",
+      drills_runs_title: "実行中・最近の訓練",
+      drills_runs_hint: "このサーバーで開始した訓練です（複数台構成では、開始したサーバーにだけ表示されます）。",
+      drills_runs_empty: "実行中の訓練はありません",
+      drills_state_running: "実行中", drills_state_paused: "一時停止中", drills_state_finished: "終了",
+      drills_state_failed: "失敗", drills_state_stopped: "中止",
+      drills_run_numbers: "進行 {done}/{total}（失敗 {failed}） · 訓練時間 {time} / {duration} · {speed}× · 開始 {by}",
+      drills_pause: "一時停止", drills_resume: "再開", drills_stop: "中止…", drills_stop_yes: "中止する",
+      drills_stop_text: "「{name}」を中止します。残りの付与は実行されません。記録は訓練の活動に残ります。",
+      drills_show: "ボードに表示", drills_run_over: "この訓練はすでに終わっています", drills_control_failed: "操作できませんでした",
+      drills_log: "ログ",
+      drills_activations_title: "訓練の活動",
+      drills_activations_hint: "削除すると、その訓練の記録（安否確認、ニーズ、ボランティア、お知らせなど）がすべて消えます。名簿と施設は残ります。災害対応の活動は削除できません。",
+      drills_activations_empty: "訓練の活動はありません",
+      drills_delete: "削除…", drills_delete_yes: "削除する",
+      drills_delete_text: "訓練「{name}」と、その記録をすべて削除します。元に戻せません。",
+      drills_delete_running: "実行中の訓練を中止すると削除できます", drills_delete_failed: "削除できませんでした",
+      drills_activation_open: "実施中", drills_activation_closed: "終了",
+    },
+    en: {
+      tab_drills: "Drills", drills_title: "Run a drill", drills_scenarios_title: "Scenarios", drills_reload: "Refresh",
+      drills_choose: "Scenario to run", drills_speed: "Speed", drills_speed_1: "1× (real time)", drills_register: "Register",
+      drills_register_import: "Import the scenario's register (do not start if the register here would change)",
+      drills_register_keep: "Import nothing (play against this server's register)",
+      drills_register_replace: "Replace it (a training server only)",
+      drills_start: "Start…", drills_start_yes: "Start", drills_starting: "Setting the drill up…",
+      drills_start_text: "Start \"{name}\" at {speed}×. A new drill activation is declared and the injects play on schedule (about {real} in real time).",
+      drills_start_register: "This drill imports its register ({n} people).", drills_start_keep: "No register is imported.",
+      drills_start_replace: "This server's register is replaced by the drill's ({n} people).",
+      drills_started: "\"{name}\" has started.", drills_show_board: "Show this drill on the board",
+      drills_choose_first: "Choose a scenario", drills_load_failed: "Could not load the scenarios",
+      drills_none: "No scenarios", drills_start_failed: "Could not start the drill",
+      drills_conflict_register: "Importing the scenario's register would change this server's register. Choose \"Import nothing\", or run it on a training server",
+      drills_conflict_setup: "Setting the drill up failed",
+      drills_length: "length {d}", drills_register_people: "register {n} people", drills_shelters: "welfare shelters {n}",
+      drills_source_folder: "this council's scenario", drills_problems: "This scenario has problems and cannot be started:",
+      drills_kind_need: "needs", drills_kind_volunteers: "volunteer arrivals", drills_kind_safety: "safety reports",
+      drills_kind_shelter_open: "shelter openings", drills_kind_shelter_close: "shelter closings", drills_kind_shelter_full: "shelter full",
+      drills_kind_announcement: "announcements", drills_kind_register_import: "register imports",
+      drills_secs: "{n} s", drills_mins: "{n} min", drills_hours: "{h} h {m} min",
+      drills_runs_title: "Running and recent drills",
+      drills_runs_hint: "Drills started on this server (with several servers, a drill is listed only on the one that started it).",
+      drills_runs_empty: "No drill is running",
+      drills_state_running: "Running", drills_state_paused: "Paused", drills_state_finished: "Finished",
+      drills_state_failed: "Failed", drills_state_stopped: "Stopped",
+      drills_run_numbers: "Progress {done}/{total} ({failed} failed) · drill time {time} / {duration} · {speed}× · started by {by}",
+      drills_pause: "Pause", drills_resume: "Resume", drills_stop: "Stop…", drills_stop_yes: "Stop",
+      drills_stop_text: "Stop \"{name}\". The remaining injects are not played; what was done stays in the drill activation.",
+      drills_show: "Show on the board", drills_run_over: "This drill is over already", drills_control_failed: "Could not do that",
+      drills_log: "Log",
+      drills_activations_title: "Drill activations",
+      drills_activations_hint: "Deleting a drill removes all of its records (safety checks, needs, volunteers, announcements…). The register and the shelters stay. Real activations cannot be deleted.",
+      drills_activations_empty: "No drill activations",
+      drills_delete: "Delete…", drills_delete_yes: "Delete",
+      drills_delete_text: "Delete the drill \"{name}\" and all of its records. This cannot be undone.",
+      drills_delete_running: "Stop its running drill to delete it", drills_delete_failed: "Could not delete the drill",
+      drills_activation_open: "open", drills_activation_closed: "closed",
+    },
+  };
+  Object.assign(I18N.ja, DRILL_I18N.ja);
+  Object.assign(I18N.en, DRILL_I18N.en);
+
+  const DRILLS_POLL_MS = 1000;
+
+  const drl = {
+    epoch: 0,              // bumped on reset (log out): older answers are dropped
+    scenarios: null,       // GET /api/drills/scenarios, or null before it answered
+    loading: false,
+    error: null,           // {key, extra}: the list could not be loaded
+    chosen: null,          // the chosen scenario's key
+    confirming: false,     // the start confirmation is open
+    starting: false,
+    startError: null,      // {key, extra}
+    started: null,         // {activationId, name}: the last run started here
+    runs: [],              // GET /api/drills/runs (this server instance's runs)
+    pollTimer: null,
+    confirmStop: null,     // the run whose 中止 confirmation is open
+    runErrors: {},         // run id -> {key, extra}
+    deleting: null,        // {id, name}: the delete confirmation is open
+    deleteBusy: false,
+    deleteError: null,     // {key, extra}
+  };
+
+  function isAdmin() { return !!(app.me && app.me.role === "admin"); }
+  function runIsLive(run) { return run.state === "running" || run.state === "paused"; }
+
+  function resetDrills() {
+    clearTimeout(drl.pollTimer);
+    Object.assign(drl, { epoch: drl.epoch + 1, scenarios: null, loading: false, error: null, chosen: null,
+      confirming: false, starting: false, startError: null, started: null, runs: [], pollTimer: null,
+      confirmStop: null, runErrors: {}, deleting: null, deleteBusy: false, deleteError: null });
+  }
+
+  async function enterDrills() {
+    if (!isAdmin()) return;
+    renderDrills();
+    loadDrillScenarios();
+    loadDrillRuns();
+    await loadActivations(false);
+    renderDrillActivations();
+  }
+
+  async function loadDrillScenarios() {
+    const epoch = drl.epoch;
+    drl.loading = true;
+    renderDrillScenarios();
+    const r = await call("GET", "/api/drills/scenarios");
+    if (epoch !== drl.epoch || (r && r.gone)) return;
+    drl.loading = false;
+    if (r && r.status === 200 && Array.isArray(r.data)) {
+      drl.scenarios = r.data;
+      drl.error = null;
+      const startable = r.data.filter((s) => !s.problems.length);
+      if (!startable.some((s) => s.key === drl.chosen)) drl.chosen = startable.length ? startable[0].key : null;
+    } else {
+      drl.error = requestError(r, "drills_load_failed");
+    }
+    renderDrillScenarios();
+    renderDrillStart();
+  }
+
+  async function loadDrillRuns() {
+    const epoch = drl.epoch;
+    clearTimeout(drl.pollTimer);
+    drl.pollTimer = null;
+    const r = await call("GET", "/api/drills/runs");
+    if (epoch !== drl.epoch || (r && r.gone)) return;
+    if (r && r.status === 200 && Array.isArray(r.data)) {
+      const wasLive = new Set(drl.runs.filter(runIsLive).map((x) => x.activation_id));
+      drl.runs = r.data;
+      renderDrillRuns();
+      // A run that just ended frees its activation's 削除.
+      if (drl.runs.some((x) => wasLive.has(x.activation_id) && !runIsLive(x))) renderDrillActivations();
+    }
+    scheduleDrillPoll();
+  }
+
+  // Polls while the view is open and a run is live; stops by itself otherwise.
+  function scheduleDrillPoll() {
+    clearTimeout(drl.pollTimer);
+    drl.pollTimer = null;
+    if (app.view === "drills" && isAdmin() && drl.runs.some(runIsLive)) {
+      drl.pollTimer = setTimeout(loadDrillRuns, DRILLS_POLL_MS);
+    }
+  }
+
+  function chosenScenario() {
+    return (drl.scenarios || []).find((s) => s.key === drl.chosen) || null;
+  }
+
+  // Real time for `seconds` of drill time at `speed`, in words.
+  function drillRealTime(seconds, speed) {
+    const s = Math.max(1, Math.round(seconds / speed));
+    if (s < 60) return tf("drills_secs", { n: s });
+    const m = Math.round(s / 60);
+    if (m < 60) return tf("drills_mins", { n: m });
+    return tf("drills_hours", { h: Math.floor(m / 60), m: m % 60 });
+  }
+
+  function renderDrills() {
+    if (!isAdmin()) return;
+    renderDrillScenarios();
+    renderDrillStart();
+    renderDrillRuns();
+    renderDrillActivations();
+  }
+
+  function renderDrillScenarios() {
+    $("drills-loading").hidden = !(drl.loading && drl.scenarios === null);
+    const error = $("drills-error");
+    error.hidden = !drl.error;
+    setText(error, errText(drl.error));
+    const list = drl.scenarios || [];
+    keyedList($("drills-scenarios"), list, (s) => s.key, buildDrillScenario, updateDrillScenario);
+    if (drl.scenarios && !list.length) {
+      const li = el("li", "notice", t("drills_none"));
+      $("drills-scenarios").appendChild(li);
+    }
+  }
+
+  function buildDrillScenario(s) {
+    const li = el("li", "drill-scenario");
+    li.dataset.key = s.key;
+    const label = el("label", "drill-scenario-label");
+    const input = document.createElement("input");
+    input.type = "radio";
+    input.name = "drill-scenario";
+    input.value = s.key;
+    label.appendChild(input);
+    label.appendChild(el("span", "drill-scenario-name"));
+    li.appendChild(label);
+    li.appendChild(el("p", "drill-scenario-meta"));
+    li.appendChild(el("p", "drill-scenario-desc"));
+    li.appendChild(el("p", "drill-scenario-problems-title error"));
+    li.appendChild(el("ul", "drill-scenario-problems"));
+    li._input = input;
+    return li;
+  }
+
+  function updateDrillScenario(li, s) {
+    const problems = s.problems || [];
+    li.dataset.problems = String(problems.length);
+    li._input.disabled = problems.length > 0;
+    li._input.checked = s.key === drl.chosen;
+    setText(li.querySelector(".drill-scenario-name"), s.name);
+    const meta = [];
+    if (s.duration) meta.push(tf("drills_length", { d: s.duration }));
+    const injects = Object.keys(s.injects || {}).map((k) => t("drills_kind_" + k) + " " + s.injects[k]);
+    if (injects.length) meta.push(injects.join(t("list_sep")));
+    if (s.register_people) meta.push(tf("drills_register_people", { n: s.register_people }));
+    if (s.shelters) meta.push(tf("drills_shelters", { n: s.shelters }));
+    if (s.source === "folder") meta.push(t("drills_source_folder"));
+    setText(li.querySelector(".drill-scenario-meta"), meta.join(" · "));
+    const desc = li.querySelector(".drill-scenario-desc");
+    setText(desc, s.description);
+    desc.hidden = !s.description;
+    const title = li.querySelector(".drill-scenario-problems-title");
+    setText(title, t("drills_problems"));
+    title.hidden = !problems.length;
+    const ul = li.querySelector(".drill-scenario-problems");
+    ul.textContent = "";
+    for (const p of problems) ul.appendChild(el("li", null, p));
+    ul.hidden = !problems.length;
+  }
+
+  function renderDrillStart() {
+    const s = chosenScenario();
+    $("drills-start").disabled = drl.starting || !s;
+    const confirm = $("drills-start-confirm");
+    confirm.hidden = !(drl.confirming && s);
+    if (drl.confirming && s) {
+      const speed = Number($("drills-speed").value) || 1;
+      const register = $("drills-register").value;
+      let text = tf("drills_start_text", { name: s.name, speed, real: drillRealTime(s.duration_seconds || 0, speed) });
+      if (s.register_people) {
+        text += " " + (register === "keep" ? t("drills_start_keep")
+          : tf(register === "replace" ? "drills_start_replace" : "drills_start_register", { n: s.register_people }));
+      }
+      setText($("drills-start-text"), text);
+    }
+    $("drills-start-yes").disabled = drl.starting;
+    $("drills-start-busy").hidden = !drl.starting;
+    setText($("drills-start-error"), errText(drl.startError));
+    const started = $("drills-started");
+    started.hidden = !drl.started;
+    if (drl.started) setText($("drills-started-text"), tf("drills_started", { name: drl.started.name }));
+  }
+
+  function onDrillStartSubmit(ev) {
+    ev.preventDefault();
+    drl.startError = null;
+    drl.started = null;
+    if (!chosenScenario()) {
+      drl.startError = { key: "drills_choose_first" };
+      renderDrillStart();
+      return;
+    }
+    drl.confirming = true;
+    renderDrillStart();
+    $("drills-start-yes").focus();
+  }
+
+  async function onDrillStartYes() {
+    const s = chosenScenario();
+    if (!s || drl.starting) return;
+    const epoch = drl.epoch;
+    drl.starting = true;
+    renderDrillStart();
+    const body = { scenario: s.key, speed: Number($("drills-speed").value) || 1, register: $("drills-register").value };
+    const r = await call("POST", "/api/drills/runs", body);
+    if (epoch !== drl.epoch || (r && r.gone)) return;
+    drl.starting = false;
+    drl.confirming = false;
+    if (r && r.status === 202 && r.data) {
+      drl.started = { activationId: r.data.activation_id, name: s.name };
+      if (r.data.run) drl.runs = [r.data.run].concat(drl.runs.filter((x) => x.id !== r.data.run.id));
+      renderDrillStart();
+      renderDrillRuns();
+      $("drills-show-board").focus();
+      loadDrillRuns();
+      await loadActivations(false);
+      renderDrillActivations();
+      return;
+    }
+    const code = r && r.data && r.data.code;
+    if (r && r.status === 409 && code === "register_would_change") drl.startError = { key: "drills_conflict_register", extra: serverError(r) };
+    else if (r && r.status === 409) drl.startError = { key: "drills_conflict_setup", extra: serverError(r) };
+    else drl.startError = requestError(r, "drills_start_failed");
+    renderDrillStart();
+    $("drills-start-error").focus();
+    loadDrillRuns();
+  }
+
+  // Shows a drill activation on the board (the list is fetched first: it may be new).
+  async function showDrillOnBoard(id) {
+    if (!app.activations.some((a) => a.id === id)) await loadActivations(false);
+    if (!app.me) return;
+    setView("board");
+    selectActivation(id, true);
+  }
+
+  function renderDrillRuns() {
+    $("drills-runs-empty").hidden = drl.runs.length > 0;
+    keyedList($("drills-runs"), drl.runs, (r) => r.id, buildDrillRun, updateDrillRun);
+  }
+
+  function drillButton(action, cls) {
+    const b = el("button", "btn " + cls);
+    b.type = "button";
+    b.dataset.action = action;
+    return b;
+  }
+
+  function buildDrillRun(run) {
+    const li = el("li", "drill-run");
+    li.dataset.runId = String(run.id);
+    const head = el("div", "drill-run-head");
+    head.appendChild(el("span", "drill-run-name"));
+    head.appendChild(el("span", "drill-run-state"));
+    li.appendChild(head);
+    const progress = document.createElement("progress");
+    progress.className = "drill-run-progress";
+    li.appendChild(progress);
+    li.appendChild(el("p", "drill-run-numbers"));
+    const actions = el("div", "drill-run-actions");
+    actions.appendChild(drillButton("pause", "btn-secondary"));
+    actions.appendChild(drillButton("resume", "btn-primary"));
+    actions.appendChild(drillButton("stop", "btn-secondary"));
+    actions.appendChild(drillButton("show", "btn-secondary"));
+    li.appendChild(actions);
+    const confirm = el("div", "confirm-box drill-run-stop-confirm");
+    confirm.setAttribute("role", "alertdialog");
+    confirm.appendChild(el("p", "drill-run-stop-text"));
+    const buttons = el("div", "confirm-buttons");
+    buttons.appendChild(drillButton("stop-yes", "btn-danger"));
+    buttons.appendChild(drillButton("stop-no", "btn-secondary"));
+    confirm.appendChild(buttons);
+    li.appendChild(confirm);
+    li.appendChild(el("p", "drill-run-error error"));
+    const details = el("details", "drill-run-log-box");
+    details.open = true;
+    details.appendChild(el("summary", "drill-run-log-title"));
+    details.appendChild(el("ol", "drill-run-log"));
+    li.appendChild(details);
+    return li;
+  }
+
+  function updateDrillRun(li, run) {
+    li.dataset.state = run.state;
+    li.dataset.activationId = run.activation_id === null ? "" : String(run.activation_id);
+    setText(li.querySelector(".drill-run-name"), run.name);
+    const state = li.querySelector(".drill-run-state");
+    state.dataset.state = run.state;
+    setText(state, t("drills_state_" + run.state));
+    const progress = li.querySelector(".drill-run-progress");
+    progress.max = Math.max(1, run.total);
+    progress.value = run.done;
+    setText(li.querySelector(".drill-run-numbers"), tf("drills_run_numbers", { done: run.done, total: run.total,
+      failed: run.failed, time: run.drill_time, duration: run.duration, speed: run.speed, by: run.started_by }));
+    const live = runIsLive(run);
+    const button = (action) => li.querySelector("button[data-action=" + action + "]");
+    setText(button("pause"), t("drills_pause"));
+    setText(button("resume"), t("drills_resume"));
+    setText(button("stop"), t("drills_stop"));
+    setText(button("show"), t("drills_show"));
+    setText(button("stop-yes"), t("drills_stop_yes"));
+    setText(button("stop-no"), t("cancel"));
+    button("pause").hidden = run.state !== "running";
+    button("resume").hidden = run.state !== "paused";
+    button("stop").hidden = !live;
+    button("show").hidden = run.activation_id === null || !app.activations.some((a) => a.id === run.activation_id);
+    const confirming = live && drl.confirmStop === run.id;
+    li.querySelector(".drill-run-stop-confirm").hidden = !confirming;
+    if (confirming) setText(li.querySelector(".drill-run-stop-text"), tf("drills_stop_text", { name: run.name }));
+    setText(li.querySelector(".drill-run-error"), errText(drl.runErrors[run.id]));
+    setText(li.querySelector(".drill-run-log-title"), t("drills_log"));
+    const log = li.querySelector(".drill-run-log");
+    const lines = run.log || [];
+    const last = lines.length ? lines[lines.length - 1] : "";
+    if (li._logCount !== lines.length || li._logLast !== last) {
+      // Follow the log's end unless the reader scrolled up in it.
+      const atEnd = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
+      log.textContent = "";
+      for (const line of lines) log.appendChild(el("li", null, line));
+      if (atEnd) log.scrollTop = log.scrollHeight;
+      li._logCount = lines.length;
+      li._logLast = last;
+    }
+  }
+
+  async function onDrillRunsClick(ev) {
+    const btn = ev.target.closest("button[data-action]");
+    const li = btn && btn.closest("li.drill-run");
+    if (!li) return;
+    const id = Number(li.dataset.runId);
+    const run = drl.runs.find((x) => x.id === id);
+    if (!run) return;
+    const action = btn.dataset.action;
+    if (action === "show") { showDrillOnBoard(run.activation_id); return; }
+    if (action === "stop") {
+      drl.confirmStop = id;
+      renderDrillRuns();
+      li.querySelector("button[data-action=stop-yes]").focus();
+      return;
+    }
+    if (action === "stop-no") {
+      drl.confirmStop = null;
+      renderDrillRuns();
+      li.querySelector("button[data-action=stop]").focus();
+      return;
+    }
+    const verb = action === "stop-yes" ? "stop" : action;
+    if (verb !== "pause" && verb !== "resume" && verb !== "stop") return;
+    const epoch = drl.epoch;
+    btn.disabled = true;
+    const r = await call("POST", "/api/drills/runs/" + id + "/" + verb, {});
+    btn.disabled = false;
+    if (epoch !== drl.epoch || (r && r.gone)) return;
+    if (verb === "stop") drl.confirmStop = null;
+    if (r && r.status === 200 && r.data) {
+      delete drl.runErrors[id];
+      drl.runs = drl.runs.map((x) => (x.id === id ? r.data : x));
+    } else if (r && r.status === 409) {
+      drl.runErrors[id] = { key: "drills_run_over" };
+    } else {
+      drl.runErrors[id] = requestError(r, "drills_control_failed");
+    }
+    renderDrillRuns();
+    loadDrillRuns();
+  }
+
+  function renderDrillActivations() {
+    if (!isAdmin()) return;
+    const drills = app.activations.filter((a) => a.kind === "drill");
+    $("drills-activations-empty").hidden = drills.length > 0;
+    keyedList($("drills-activations"), drills, (a) => a.id, buildDrillActivation, updateDrillActivation);
+    if (drl.deleting && !drills.some((a) => a.id === drl.deleting.id)) drl.deleting = null;
+    $("drills-delete-confirm").hidden = !drl.deleting;
+    if (drl.deleting) setText($("drills-delete-text"), tf("drills_delete_text", { name: drl.deleting.name }));
+    $("drills-delete-yes").disabled = drl.deleteBusy;
+    setText($("drills-delete-error"), errText(drl.deleteError));
+  }
+
+  function buildDrillActivation(a) {
+    const li = el("li", "drill-activation");
+    li.dataset.activationId = String(a.id);
+    li.appendChild(el("span", "drill-activation-name"));
+    li.appendChild(el("span", "drill-activation-status"));
+    li.appendChild(drillButton("show", "btn-secondary"));
+    li.appendChild(drillButton("delete", "btn-danger"));
+    li.appendChild(el("span", "drill-activation-hint hint"));
+    return li;
+  }
+
+  function updateDrillActivation(li, a) {
+    setText(li.querySelector(".drill-activation-name"), a.name);
+    setText(li.querySelector(".drill-activation-status"),
+      t(a.status === "closed" ? "drills_activation_closed" : "drills_activation_open"));
+    const running = drl.runs.some((x) => runIsLive(x) && x.activation_id === a.id);
+    const del = li.querySelector("button[data-action=delete]");
+    setText(del, t("drills_delete"));
+    del.disabled = running || drl.deleteBusy;
+    setText(li.querySelector("button[data-action=show]"), t("drills_show"));
+    const hint = li.querySelector(".drill-activation-hint");
+    setText(hint, running ? t("drills_delete_running") : "");
+    hint.hidden = !running;
+  }
+
+  function onDrillActivationsClick(ev) {
+    const btn = ev.target.closest("button[data-action]");
+    const li = btn && btn.closest("li.drill-activation");
+    if (!li) return;
+    const id = Number(li.dataset.activationId);
+    const a = app.activations.find((x) => x.id === id && x.kind === "drill");
+    if (!a) return;
+    if (btn.dataset.action === "show") { showDrillOnBoard(id); return; }
+    if (btn.dataset.action === "delete") {
+      drl.deleting = { id, name: a.name };
+      drl.deleteError = null;
+      renderDrillActivations();
+      $("drills-delete-yes").focus();
+    }
+  }
+
+  async function onDrillDeleteYes() {
+    if (!drl.deleting || drl.deleteBusy) return;
+    const { id } = drl.deleting;
+    const epoch = drl.epoch;
+    drl.deleteBusy = true;
+    renderDrillActivations();
+    const r = await call("DELETE", "/api/activations/" + id);
+    if (epoch !== drl.epoch || (r && r.gone)) return;
+    drl.deleteBusy = false;
+    if (r && (r.status === 204 || r.status === 404)) {
+      drl.deleting = null;
+      drl.deleteError = null;
+      await loadActivations(false);
+      if (!app.me) return;
+      // The board showed the deleted drill: show another activation instead.
+      if (!app.activations.some((a) => a.id === app.activationId)) {
+        selectActivation(pickActivation(app.activations, null, null), false);
+      }
+    } else {
+      drl.deleteError = requestError(r, "drills_delete_failed");
+    }
+    renderDrillActivations();
+    if (drl.deleteError) $("drills-delete-error").focus();
+  }
+
+  function bindDrillEvents() {
+    $("drills-reload").addEventListener("click", () => { loadDrillScenarios(); loadDrillRuns(); });
+    $("drills-scenarios").addEventListener("change", (ev) => {
+      if (ev.target.name !== "drill-scenario") return;
+      drl.chosen = ev.target.value;
+      drl.confirming = false;
+      renderDrillStart();
+    });
+    for (const id of ["drills-speed", "drills-register"]) $(id).addEventListener("change", renderDrillStart);
+    $("drills-start-form").addEventListener("submit", onDrillStartSubmit);
+    $("drills-start-yes").addEventListener("click", onDrillStartYes);
+    $("drills-start-no").addEventListener("click", () => {
+      drl.confirming = false;
+      renderDrillStart();
+      $("drills-start").focus();
+    });
+    $("drills-show-board").addEventListener("click", () => { if (drl.started) showDrillOnBoard(drl.started.activationId); });
+    $("drills-runs").addEventListener("click", onDrillRunsClick);
+    $("drills-activations").addEventListener("click", onDrillActivationsClick);
+    $("drills-delete-yes").addEventListener("click", onDrillDeleteYes);
+    $("drills-delete-no").addEventListener("click", () => {
+      drl.deleting = null;
+      renderDrillActivations();
+    });
+  }
+
+  /* ---------- end of the drills section ---------- */
+
+  /* ==========================================================================================
    * 振り返り (review) — BEGIN of the review section (tab #tab-review, panel #review-view).
    * The after-action review of an activation: GET /api/activations/{id}/review once on entering
    * the tab (and on 再計算), figures rendered here, charts inserted as the server drew them:
@@ -7303,6 +7893,7 @@
     toggle.setAttribute("aria-label", t("lang_toggle_label"));
     renderConnState();
     if (app.me) { renderRole(); renderActivationSelect(); renderBoard(); renderImport(); renderRegistry(); }
+    if (app.me) renderDrills();
   }
 
   function toggleLanguage() {
@@ -7491,6 +8082,7 @@
     $("teams-reload").addEventListener("click", loadTeams);
     $("equipment-rows").addEventListener("submit", onEquipmentAdjust);
     $("equipment-form").addEventListener("submit", onEquipmentAdd);
+    bindDrillEvents();
     bindReview();
     window.addEventListener("online", reconnectNow);
     document.addEventListener("visibilitychange", () => { if (!document.hidden) reconnectNow(); });

@@ -57,11 +57,24 @@ pub struct NeedCard {
     pub received_at: Timestamp,
 }
 
-/// Open needs (everything but done and cancelled), or the need `$2` whatever its status.
-pub const NEED_CARDS_SQL: &str = "SELECT id, district, category, people_needed, skills_needed, priority, urgent, \
-     requires_care, status, received_at FROM needs \
-     WHERE activation_id = $1 AND (($2 IS NULL AND status NOT IN ('done', 'cancelled')) OR id = $2) \
-     ORDER BY urgent DESC, CASE priority WHEN 'high' THEN 0 WHEN 'normal' THEN 1 ELSE 2 END, id";
+/// The start of both need-card queries (a macro so that `concat!` can join it at compile time).
+macro_rules! need_card_select {
+    () => {
+        "SELECT id, district, category, people_needed, skills_needed, priority, urgent, \
+     requires_care, status, received_at FROM needs WHERE activation_id = $1 AND "
+    };
+}
+
+/// The open needs (everything but done and cancelled) of activation `$1`, for a snapshot.
+pub const NEED_CARDS_SQL: &str = concat!(
+    need_card_select!(),
+    "status NOT IN ('done', 'cancelled') \
+     ORDER BY urgent DESC, CASE priority WHEN 'high' THEN 0 WHEN 'normal' THEN 1 ELSE 2 END, id"
+);
+
+/// The need `$2` whatever its status, for an event. A query of its own rather than an `OR`
+/// in the one above: with the `OR`, SQLite walked every need of the activation on each write.
+pub const NEED_CARD_SQL: &str = concat!(need_card_select!(), "id = $2");
 
 /// A team as the board shows it: its name, its need's district and category, how many.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, PartialEq)]
@@ -81,13 +94,24 @@ pub struct TeamCard {
     pub returned_at: Option<Timestamp>,
 }
 
-/// Teams not yet closed, or the team `$2` whatever its status.
-pub const TEAM_CARDS_SQL: &str = "SELECT t.id, t.name, t.need_id, n.district, n.category, \
+/// The start of both team-card queries.
+macro_rules! team_card_select {
+    () => {
+        "SELECT t.id, t.name, t.need_id, n.district, n.category, \
      (SELECT COUNT(*) FROM team_members m WHERE m.team_id = t.id) AS members, \
      t.status, t.orientation_done, t.formed_at, t.dispatched_at, t.expected_back_at, t.returned_at \
-     FROM teams t JOIN needs n ON n.id = t.need_id \
-     WHERE t.activation_id = $1 AND (($2 IS NULL AND t.status IN ('formed', 'dispatched', 'returned')) OR t.id = $2) \
-     ORDER BY t.id";
+     FROM teams t JOIN needs n ON n.id = t.need_id WHERE t.activation_id = $1 AND "
+    };
+}
+
+/// The teams of activation `$1` not yet closed, for a snapshot.
+pub const TEAM_CARDS_SQL: &str = concat!(
+    team_card_select!(),
+    "t.status IN ('formed', 'dispatched', 'returned') ORDER BY t.id"
+);
+
+/// The team `$2` whatever its status, for an event (by id, not walking every team ever formed).
+pub const TEAM_CARD_SQL: &str = concat!(team_card_select!(), "t.id = $2");
 
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, PartialEq)]
 pub struct EquipmentStock {
@@ -139,12 +163,14 @@ macro_rules! volunteer_counts_in {
 #[macro_export]
 macro_rules! need_cards_in {
     ($tx:expr, $activation:expr, $only:expr) => {{
-        let rows: Vec<$crate::dispatch::board::NeedCard> =
-            sqlx::query_as($crate::dispatch::board::NEED_CARDS_SQL)
+        let rows: Vec<$crate::dispatch::board::NeedCard> = match Option::<i64>::from($only) {
+            None => sqlx::query_as($crate::dispatch::board::NEED_CARDS_SQL).bind($activation),
+            Some(id) => sqlx::query_as($crate::dispatch::board::NEED_CARD_SQL)
                 .bind($activation)
-                .bind(Option::<i64>::from($only))
-                .fetch_all(&mut *$tx)
-                .await?;
+                .bind(id),
+        }
+        .fetch_all(&mut *$tx)
+        .await?;
         rows.into_iter()
             .map(|mut n| {
                 n.skills_needed = $crate::dispatch::parse_codes(&n.skills_json);
@@ -158,12 +184,14 @@ macro_rules! need_cards_in {
 #[macro_export]
 macro_rules! team_cards_in {
     ($tx:expr, $activation:expr, $only:expr) => {{
-        let rows: Vec<$crate::dispatch::board::TeamCard> =
-            sqlx::query_as($crate::dispatch::board::TEAM_CARDS_SQL)
+        let rows: Vec<$crate::dispatch::board::TeamCard> = match Option::<i64>::from($only) {
+            None => sqlx::query_as($crate::dispatch::board::TEAM_CARDS_SQL).bind($activation),
+            Some(id) => sqlx::query_as($crate::dispatch::board::TEAM_CARD_SQL)
                 .bind($activation)
-                .bind(Option::<i64>::from($only))
-                .fetch_all(&mut *$tx)
-                .await?;
+                .bind(id),
+        }
+        .fetch_all(&mut *$tx)
+        .await?;
         rows
     }};
 }

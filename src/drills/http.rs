@@ -17,11 +17,7 @@ pub struct HttpApi {
 impl HttpApi {
     /// Logs in to the server at `base` (e.g. `http://127.0.0.1:8080`).
     pub async fn login(base: &str, username: &str, password: &str) -> Result<HttpApi, ApiError> {
-        let client = reqwest::Client::builder()
-            // A drill runs for hours; one call never should.
-            .timeout(Duration::from_secs(60))
-            .build()
-            .map_err(|e| ApiError::new(format!("cannot make an HTTP client: {e}")))?;
+        let client = client()?;
         let base = base.trim_end_matches('/').to_string();
         let login = client
             .post(format!("{base}/api/login"))
@@ -40,6 +36,16 @@ impl HttpApi {
         Ok(HttpApi {
             client,
             base,
+            token,
+        })
+    }
+
+    /// A session already held: the server's own drill runs (`control`) mint one for the
+    /// admin who started the drill rather than log in with a password.
+    pub fn with_token(base: &str, token: String) -> Result<HttpApi, ApiError> {
+        Ok(HttpApi {
+            client: client()?,
+            base: base.trim_end_matches('/').to_string(),
             token,
         })
     }
@@ -68,6 +74,14 @@ impl Api for HttpApi {
         )
         .await
     }
+}
+
+fn client() -> Result<reqwest::Client, ApiError> {
+    reqwest::Client::builder()
+        // A drill runs for hours; one call never should.
+        .timeout(Duration::from_secs(60))
+        .build()
+        .map_err(|e| ApiError::new(format!("cannot make an HTTP client: {e}")))
 }
 
 /// Sends a request; a 2xx answer is its JSON (null when empty), anything else an error with

@@ -11,6 +11,7 @@
 //! when missing and never changes under a real register (see `runner::RegisterMode`).
 
 pub mod cli;
+pub mod control;
 pub mod generate;
 pub mod http;
 pub mod review;

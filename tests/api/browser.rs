@@ -1594,6 +1594,160 @@ async fn a_coordinator_takes_a_need_in_warned_of_the_same_phone_and_marks_one_su
     result.expect("browser steps");
 }
 
+/// 訓練: an admin starts a scenario from the page (the council's broken file is listed with
+/// its problem and cannot be chosen), follows the run to its end, shows the new drill on the
+/// board (banner, and the drill's announcement), then deletes the drill from the page after
+/// a confirmation that names it; a real activation is never offered for deletion.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_starts_a_drill_from_the_page_shows_it_on_the_board_and_deletes_it() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let app = crate::drill_control::spawn(Backend::Sqlite)
+        .await
+        .expect("sqlite");
+    let admin = app.user("admin1", Role::Admin).await;
+    let real = admin.open_activation("実災害 大雨", "real").await;
+
+    let profile = tempfile::tempdir().unwrap();
+    let page = browser(&driver, profile.path()).await;
+    let mut drill = None;
+    let result = async {
+        log_in(&page, &app, "admin1").await?;
+        page.find(Locator::Css("#tab-drills")).await?.click().await?;
+        patiently(&page)
+            .for_element(Locator::Css(
+                "#drills-scenarios li.drill-scenario[data-key='broken'][data-problems='1'] input:disabled",
+            ))
+            .await?;
+        assert!(
+            text_of(&page, "li.drill-scenario[data-key='broken'] .drill-scenario-problems")
+                .await?
+                .contains("broken.toml:5:"),
+            "the broken file's problem is shown with its line"
+        );
+        assert!(
+            text_of(&page, "li.drill-scenario[data-key='flood-ward']").await?.contains("浸水"),
+            "a shipped scenario is listed"
+        );
+        page.find(Locator::Css("li.drill-scenario[data-key='short'] input"))
+            .await?
+            .click()
+            .await?;
+        page.find(Locator::Css("#drills-speed option[value='600']"))
+            .await?
+            .click()
+            .await?;
+        page.find(Locator::Css("#drills-start")).await?.click().await?;
+        let confirm = patiently(&page)
+            .for_element(Locator::Css("#drills-start-confirm:not([hidden])"))
+            .await?;
+        let text = confirm.text().await?;
+        assert!(
+            text.contains("画面から始める短い訓練") && text.contains("600×"),
+            "the confirmation names the scenario and the speed: {text}"
+        );
+        page.find(Locator::Css("#drills-start-yes")).await?.click().await?;
+        patiently(&page)
+            .for_element(Locator::Css("#drills-started:not([hidden])"))
+            .await?;
+        // The run is followed on the page to its end: every call made.
+        patiently(&page)
+            .for_element(Locator::Css("#drills-runs li.drill-run[data-state='finished']"))
+            .await?;
+        let numbers = text_of(&page, "li.drill-run .drill-run-numbers").await?;
+        assert!(numbers.contains("7/7"), "{numbers}");
+        let log = text_of(&page, "li.drill-run .drill-run-log").await?;
+        assert!(log.contains("ニーズ受付"), "the run's log: {log}");
+
+        let (_, activations) = admin.get("/api/activations").await;
+        let id = activations
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["kind"] == "drill")
+            .and_then(|a| a["id"].as_i64())
+            .expect("the drill activation");
+        drill = Some(id);
+
+        // Switch the board to the new drill: the banner and the drill's announcement.
+        page.find(Locator::Css("#drills-show-board")).await?.click().await?;
+        patiently(&page)
+            .for_element(Locator::Css("#tab-board[aria-selected='true']"))
+            .await?;
+        patiently(&page)
+            .for_element(Locator::Css("#drill-banner:not([hidden])"))
+            .await?;
+        patiently(&page)
+            .for_element(Locator::XPath(
+                "//*[@id='announcements']//p[contains(., '画面から開始した訓練です')]",
+            ))
+            .await?;
+        let selected = page
+            .find(Locator::Css("#activation-select"))
+            .await?
+            .prop("value")
+            .await?;
+        assert_eq!(selected, Some(id.to_string()));
+        screenshots(&page, "drill-started-board").await?;
+
+        // Delete it from the drills view; the real activation has no delete button.
+        page.find(Locator::Css("#tab-drills")).await?.click().await?;
+        let delete = patiently(&page)
+            .for_element(Locator::Css(&format!(
+                "#drills-activations li.drill-activation[data-activation-id='{id}'] button[data-action='delete']"
+            )))
+            .await?;
+        assert!(
+            page.find_all(Locator::Css(&format!(
+                "#drills-activations li[data-activation-id='{real}']"
+            )))
+            .await?
+            .is_empty(),
+            "a real activation is never offered for deletion"
+        );
+        page.execute(
+            "document.getElementById('drills-runs').scrollIntoView();",
+            vec![],
+        )
+        .await?;
+        screenshots(&page, "drills-view").await?;
+        delete.click().await?;
+        let confirm = patiently(&page)
+            .for_element(Locator::Css("#drills-delete-confirm:not([hidden])"))
+            .await?;
+        let text = confirm.text().await?;
+        assert!(text.contains("画面から始める短い訓練"), "the confirmation names the drill: {text}");
+        page.find(Locator::Css("#drills-delete-yes")).await?.click().await?;
+        patiently(&page)
+            .for_element(Locator::Css("#drills-activations-empty:not([hidden])"))
+            .await?;
+        assert!(
+            page.find_all(Locator::Css(&format!("#activation-select option[value='{id}']")))
+                .await?
+                .is_empty(),
+            "the deleted drill left the activation list"
+        );
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = page.close().await;
+    result.expect("browser steps");
+
+    let (_, activations) = admin.get("/api/activations").await;
+    let ids: Vec<i64> = activations
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["id"].as_i64())
+        .collect();
+    assert_eq!(
+        ids,
+        vec![real],
+        "the drill {drill:?} is gone, the real one kept"
+    );
+}
+
 /// 振り返り: a coordinator opens the review tab of a drill with data and sees its figures and
 /// the server's SVG charts, and the 印刷 link to the printable page.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

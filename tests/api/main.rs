@@ -35,6 +35,7 @@ mod board;
 mod browser;
 mod cli;
 mod dispatch;
+mod drill_control;
 mod drills;
 mod instances;
 mod register;
