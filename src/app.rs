@@ -116,6 +116,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::register::router())
         .merge(crate::shelters::router())
         .merge(crate::dispatch::router())
+        .merge(crate::drills::router())
         .merge(crate::audit::router())
         .merge(crate::board::router())
         .merge(crate::drills::control::router())

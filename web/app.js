@@ -37,6 +37,8 @@
  *                                       in words, operator accounts), add/edit form, and the facility
  *                                       list import (施設一覧の取込: upload -> dry-run preview -> commit)
  *   import 名簿取込  admin               CSV upload -> dry-run preview -> commit
+ *   review 振り返り  coordinator, admin  an activation's after-action review: figures, the server's
+ *                                       SVG charts, earlier runs of its scenario, the 印刷 link
  *   A role starts on its default view (defaultView: arrivals for operators, else board).
  *   The URL hash remembers them: #activation=3&view=sweep&district=<encoded>. The activation
  *   is written only once the URL came with one or one was chosen (a wall screen's plain URL
@@ -203,6 +205,13 @@
  *            #import-invalid-body (td.line td.column td.value td.reason) #import-unmapped
  *            #import-commit #import-commit-valid #import-confirm #import-confirm-yes
  *            #import-confirm-no #import-done #import-done-id #import-again
+ *   review (coordinator, admin; tab #tab-review, panel #review-view; see the review section):
+ *            #review-activation #review-reload #review-print #review-no-activation #review-loading
+ *            #review-error #review-body #review-heading #review-summary > .review-figure[data-figure]
+ *            #review-milestones #review-chart-safety #review-stages #review-chart-checkins
+ *            #review-chart-shelters > .review-chart[data-shelter-id] #review-shelters-empty #review-open
+ *            #review-comparison #review-comparison-body > tr[data-activation-id] (class is-this-run)
+ *            #review-comparison-empty #review-timeline > tr[data-kind]
  *   registry (admin; tab #tab-registry, panel #registry-view):
  *            list: #registry-new #registry-reload #registry-summary #registry-loading #registry-error
  *            #registry-empty #registry-list > li.registry-shelter[data-shelter-id][data-name][data-capacity]
@@ -1103,6 +1112,7 @@
     { name: "registry", roles: ["admin"], panel: "registry-view" },
     { name: "import", roles: ["admin"], panel: "import-view" },
     { name: "drills", roles: ["admin"], panel: "drills-view" },
+    { name: "review", roles: ["coordinator", "admin"], panel: "review-view" },
   ];
 
   function viewsFor(role) {
@@ -1686,6 +1696,7 @@
     resetNeeds();
     resetMatching();
     resetDrills();
+    resetReview();
     delete document.documentElement.dataset.role;
     delete document.body.dataset.kind;
     showView("login");
@@ -1926,6 +1937,7 @@
     else if (app.view === "desk") renderDesk();
     else if (app.view === "needs") renderNeeds();
     else if (app.view === "matching") renderMatching();
+    else if (app.view === "review") renderReview();
   }
 
   function renderSafety() {
@@ -2056,6 +2068,7 @@
     else if (v === "registry") enterRegistry();
     else if (v === "import") renderImport();
     else if (v === "drills") enterDrills();
+    else if (v === "review") enterReview();
     else renderBoard();
   }
 
@@ -7588,6 +7601,283 @@
 
   /* ---------- end of the drills section ---------- */
 
+  /* ==========================================================================================
+   * 振り返り (review) — BEGIN of the review section (tab #tab-review, panel #review-view).
+   * The after-action review of an activation: GET /api/activations/{id}/review once on entering
+   * the tab (and on 再計算), figures rendered here, charts inserted as the server drew them:
+   * the JSON carries the very SVG the printable page (GET .../review/page, the 印刷 link) shows,
+   * so there is one chart implementation (in Rust). The SVG text is parsed as XML with
+   * DOMParser (no HTML parser, nothing executed) and imported; the server escapes its text.
+   * No live updates: a review is a look back, recomputed on request.
+   * ======================================================================================== */
+
+  Object.assign(I18N.ja, {
+    tab_review: "振り返り", review_pick: "振り返る活動", review_reload: "再計算", review_print: "印刷",
+    review_failed: "振り返りを読み込めませんでした",
+    review_safety_title: "安否確認", review_stages_title: "ニーズ対応の所要時間",
+    review_volunteers_title: "ボランティア受付", review_shelters_title: "福祉避難所の受入",
+    review_open_title: "終了時に未完了のニーズ", review_timeline_title: "時系列",
+    review_comparison_title: "同じシナリオの過去の訓練との比較",
+    review_comparison_empty: "比較できる同じシナリオの訓練はありません（シナリオから実行した訓練のみ比較します）",
+    review_shelters_empty: "開設された福祉避難所はありません",
+    review_safety_note: "確認済に数える状態: 在宅・無事、避難済、要支援・救助要請、入院中、死亡（不在・連絡不能は数えません）",
+    review_col_stage: "区間", review_col_count: "件数", review_col_median: "中央値", review_col_p90: "90パーセンタイル",
+    review_col_run: "訓練", review_col_opened: "開始", review_col_register: "名簿", review_col_needs: "ニーズ受付",
+    review_col_dispatch: "受付→送り出し（中央値）", review_col_teams: "送り出し", review_col_volunteers: "ボランティア受付",
+    review_col_open: "未完了", review_col_time: "時刻", review_col_event: "出来事",
+    review_heading: "{name}（{kind}）開始 {opened}・所要 {duration}", review_scenario: "シナリオ {key}",
+    review_this_run: "（今回）", review_not_reached: "未達", review_none: "なし",
+    review_people: "{n}人", review_count: "{n}件", review_teams_n: "{n}班",
+    review_register: "名簿", review_confirmed: "確認済", review_milestone: "{p}%の確認まで",
+    review_needs_received: "ニーズ受付", review_needs_open: "未完了のニーズ", review_volunteers: "ボランティア受付",
+    review_teams: "送り出した班", review_by_status: "状態", review_by_category: "種類", review_by_priority: "優先度",
+    review_window: "（{m}分ごと）",
+    review_hm: "{h}時間{m}分", review_m: "{m}分", review_s: "{s}秒",
+    stage_intake_to_matching: "受付→マッチング", stage_matching_to_dispatch: "マッチング→送り出し",
+    stage_dispatch_to_return: "送り出し→帰着", stage_return_to_report: "帰着→活動報告",
+    stage_intake_to_dispatch: "受付→送り出し（全体）",
+    rk_activation_opened: "開始", rk_register_imported: "名簿取込", rk_announcement_posted: "お知らせ掲示",
+    rk_shelter_opened: "福祉避難所 開設", rk_need_received: "ニーズ受付", rk_volunteer_checked_in: "ボランティア受付",
+    rk_team_formed: "班編成", rk_team_dispatched: "送り出し", rk_team_returned: "帰着", rk_team_reported: "活動報告",
+    rk_safety_recorded: "安否確認の記録", rk_assignment_made: "福祉避難所 受入決定", rk_assignment_arrived: "福祉避難所 到着",
+    rk_shelter_full: "福祉避難所 満員", rk_shelter_closed: "福祉避難所 閉鎖",
+    rk_disclosure_declared: "同意なし情報提供の宣言", rk_disclosure_ended: "同意なし情報提供の終了",
+    rk_confirmed_50: "名簿の50%を確認", rk_confirmed_90: "名簿の90%を確認", rk_confirmed_100: "名簿の全員を確認",
+    rk_activation_closed: "終了",
+  });
+  Object.assign(I18N.en, {
+    tab_review: "Review", review_pick: "Activation to review", review_reload: "Recompute", review_print: "Print",
+    review_failed: "Could not load the review",
+    review_safety_title: "Safety confirmation", review_stages_title: "Time at each stage of a need",
+    review_volunteers_title: "Volunteer check-ins", review_shelters_title: "Welfare shelter fill",
+    review_open_title: "Needs still open at the end", review_timeline_title: "Timeline",
+    review_comparison_title: "Earlier runs of the same scenario",
+    review_comparison_empty: "No earlier run of this scenario to compare with (only drills run from a scenario are compared)",
+    review_shelters_empty: "No welfare shelter was opened",
+    review_safety_note: "Counted as confirmed: safe at home, evacuated, needs help, in hospital, deceased (not home and unreachable are not)",
+    review_col_stage: "Stage", review_col_count: "Count", review_col_median: "Median", review_col_p90: "90th percentile",
+    review_col_run: "Run", review_col_opened: "Started", review_col_register: "Register", review_col_needs: "Needs",
+    review_col_dispatch: "Intake → dispatch (median)", review_col_teams: "Teams out", review_col_volunteers: "Volunteers",
+    review_col_open: "Open", review_col_time: "Time", review_col_event: "Event",
+    review_heading: "{name} ({kind}) started {opened}, ran {duration}", review_scenario: "scenario {key}",
+    review_this_run: " (this run)", review_not_reached: "not reached", review_none: "none",
+    review_people: "{n}", review_count: "{n}", review_teams_n: "{n}",
+    review_register: "On the register", review_confirmed: "Confirmed", review_milestone: "Time to confirm {p}%",
+    review_needs_received: "Needs received", review_needs_open: "Needs open", review_volunteers: "Volunteers checked in",
+    review_teams: "Teams dispatched", review_by_status: "Status", review_by_category: "Category", review_by_priority: "Priority",
+    review_window: " (per {m} min)",
+    review_hm: "{h} h {m} min", review_m: "{m} min", review_s: "{s} s",
+    stage_intake_to_matching: "Intake → matching", stage_matching_to_dispatch: "Matching → dispatch",
+    stage_dispatch_to_return: "Dispatch → return", stage_return_to_report: "Return → report",
+    stage_intake_to_dispatch: "Intake → dispatch (whole)",
+    rk_activation_opened: "Started", rk_register_imported: "Register imported", rk_announcement_posted: "Announcement",
+    rk_shelter_opened: "Shelter opened", rk_need_received: "Need received", rk_volunteer_checked_in: "Volunteer checked in",
+    rk_team_formed: "Team formed", rk_team_dispatched: "Team dispatched", rk_team_returned: "Team returned",
+    rk_team_reported: "Team reported", rk_safety_recorded: "Safety recorded", rk_assignment_made: "Shelter placement",
+    rk_assignment_arrived: "Arrived at shelter", rk_shelter_full: "Shelter full", rk_shelter_closed: "Shelter closed",
+    rk_disclosure_declared: "Disclosure declared", rk_disclosure_ended: "Disclosure ended",
+    rk_confirmed_50: "50% of the register confirmed", rk_confirmed_90: "90% of the register confirmed",
+    rk_confirmed_100: "Everyone on the register confirmed", rk_activation_closed: "Closed",
+  });
+
+  // The review tab's state. `token` drops answers to requests made for another activation.
+  const rev = { activationId: null, data: null, loading: false, error: null, token: 0, rendered: null, selectSig: null };
+
+  function resetReview() {
+    rev.token += 1;
+    Object.assign(rev, { activationId: null, data: null, loading: false, error: null, rendered: null, selectSig: null });
+  }
+
+  // A duration in seconds as people read it; null: not reached.
+  function reviewDuration(seconds) {
+    if (seconds === null || seconds === undefined) return t("review_not_reached");
+    const h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60);
+    if (h > 0) return tf("review_hm", { h, m: pad2(m) });
+    if (m > 0) return tf("review_m", { m });
+    return tf("review_s", { s: seconds });
+  }
+
+  // "+2h05m": an offset from the start, as the server's charts label their axis.
+  function reviewOffset(seconds) {
+    const minutes = Math.floor(seconds / 60), h = Math.floor(minutes / 60), m = minutes % 60;
+    if (h === 0) return "+" + m + "m";
+    return "+" + h + "h" + (m ? pad2(m) + "m" : "");
+  }
+
+  // The server's SVG text as a node of this document, or null if it is not one SVG element.
+  function svgNode(text) {
+    if (typeof text !== "string" || text === "") return null;
+    const doc = new DOMParser().parseFromString(text, "image/svg+xml");
+    const root = doc.documentElement;
+    if (!root || root.localName !== "svg" || doc.getElementsByTagName("parsererror").length) return null;
+    return document.importNode(root, true);
+  }
+
+  function enterReview() {
+    rev.activationId = app.activationId;
+    rev.data = null;
+    rev.error = null;
+    renderReview();
+    if (rev.activationId !== null) loadReview();
+  }
+
+  async function loadReview() {
+    const token = ++rev.token;
+    const id = rev.activationId;
+    rev.loading = true;
+    rev.error = null;
+    renderReview();
+    const r = await call("GET", "/api/activations/" + enc(id) + "/review");
+    if (token !== rev.token || (r && r.gone)) return;
+    rev.loading = false;
+    if (r && r.status === 200 && r.data) rev.data = r.data;
+    else { rev.data = null; rev.error = requestError(r, "review_failed"); }
+    rev.rendered = null;
+    renderReview();
+  }
+
+  // Rebuilt only when the list or the language changed: renderBoard calls here on every board
+  // event, and rebuilding the options would close a dropdown the user has open.
+  function renderReviewSelect() {
+    const sel = $("review-activation");
+    const sig = lang + "|" + app.activations.map((a) => a.id + ":" + a.name + ":" + a.status).join("|");
+    if (rev.selectSig === sig) {
+      sel.value = rev.activationId === null ? "" : String(rev.activationId);
+      return;
+    }
+    rev.selectSig = sig;
+    const frag = document.createDocumentFragment();
+    for (const a of app.activations) {
+      const opt = document.createElement("option");
+      opt.value = String(a.id);
+      opt.textContent = activationLabel(a);
+      frag.appendChild(opt);
+    }
+    sel.replaceChildren(frag);
+    sel.value = rev.activationId === null ? "" : String(rev.activationId);
+    sel.disabled = app.activations.length === 0;
+  }
+
+  function reviewRow(cells, cls) {
+    const tr = el("tr", cls || null);
+    for (const c of cells) tr.appendChild(typeof c === "object" && c !== null ? c : el("td", null, c));
+    return tr;
+  }
+
+  function reviewCounts(titleKey, counts, label) {
+    const table = el("table", "data-table review-counts");
+    const head = el("thead");
+    head.appendChild(reviewRow([el("th", null, t(titleKey)), el("th", null, t("review_col_count"))]));
+    const body = el("tbody");
+    const codes = Object.keys(counts || {});
+    for (const code of codes) body.appendChild(reviewRow([label(code), tf("review_count", { n: counts[code] })]));
+    if (!codes.length) body.appendChild(reviewRow([t("review_none"), ""]));
+    table.append(head, body);
+    return table;
+  }
+
+  function renderReview() {
+    renderReviewSelect();
+    const none = rev.activationId === null;
+    $("review-no-activation").hidden = !none;
+    $("review-loading").hidden = !rev.loading;
+    $("review-reload").disabled = none || rev.loading;
+    setText($("review-error"), errText(rev.error));
+    const print = $("review-print");
+    print.hidden = none;
+    if (!none) print.href = "/api/activations/" + enc(rev.activationId) + "/review/page";
+    const d = rev.data;
+    $("review-body").hidden = !d;
+    // Rebuild the figures only when the data or the language changed: renderBoard calls here
+    // on every board event.
+    const key = d ? lang + ":" + rev.token : null;
+    if (!d || rev.rendered === key) return;
+    rev.rendered = key;
+    const f = d.figures, a = d.activation;
+    const kind = t(a.kind === "drill" ? "kind_drill" : "kind_real");
+    let heading = tf("review_heading", { name: a.name, kind, opened: formatTime(a.opened_at, new Date()),
+      duration: reviewDuration(f.duration_seconds) });
+    if (a.scenario) heading += " — " + tf("review_scenario", { key: a.scenario });
+    setText($("review-heading"), heading);
+
+    const summary = [
+      ["review_register", tf("review_people", { n: f.safety.register_total }), "register"],
+      ["review_confirmed", tf("review_people", { n: f.safety.confirmed_at_end }), "confirmed"],
+    ];
+    for (const m of f.safety.milestones) summary.push([null, reviewDuration(m.seconds), "confirm-" + m.percent, tf("review_milestone", { p: m.percent })]);
+    summary.push(["review_needs_received", tf("review_count", { n: f.needs.received }), "needs-received"]);
+    summary.push(["review_needs_open", tf("review_count", { n: f.needs.open_at_end }), "needs-open"]);
+    summary.push(["review_volunteers", tf("review_people", { n: f.volunteers.checked_in }), "volunteers"]);
+    summary.push(["review_teams", tf("review_teams_n", { n: f.teams_dispatched }), "teams"]);
+    const dl = $("review-summary");
+    dl.replaceChildren();
+    for (const [labelKey, value, name, labelText] of summary) {
+      const box = el("div", "review-figure");
+      box.dataset.figure = name;
+      box.append(el("dt", null, labelText || t(labelKey)), el("dd", null, value));
+      dl.appendChild(box);
+    }
+
+    $("review-milestones").replaceChildren(...f.safety.milestones.map((m) =>
+      reviewRow([el("th", null, tf("review_milestone", { p: m.percent })), reviewDuration(m.seconds)])));
+    $("review-stages").replaceChildren(...f.stages.map((s) =>
+      reviewRow([t("stage_" + s.stage), String(s.count),
+        s.count ? reviewDuration(s.median_seconds) : "—", s.count ? reviewDuration(s.p90_seconds) : "—"])));
+
+    const put = (box, svg) => { const n = svgNode(svg); box.replaceChildren(...(n ? [n] : [])); };
+    put($("review-chart-safety"), d.charts.safety);
+    put($("review-chart-checkins"), d.charts.checkins);
+    const shelters = $("review-chart-shelters");
+    shelters.replaceChildren();
+    for (const c of d.charts.shelters) {
+      const box = el("div", "review-chart");
+      box.dataset.shelterId = String(c.shelter_id);
+      put(box, c.svg);
+      shelters.appendChild(box);
+    }
+    $("review-shelters-empty").hidden = d.charts.shelters.length > 0;
+
+    $("review-open").replaceChildren(
+      reviewCounts("review_by_status", f.needs.open_by_status, needStatusLabel),
+      reviewCounts("review_by_category", f.needs.open_by_category, categoryLabel),
+      reviewCounts("review_by_priority", f.needs.open_by_priority, (p) => labelOf("priority_", p)));
+
+    const runs = d.comparison || [];
+    $("review-comparison-empty").hidden = runs.length > 0;
+    $("review-comparison").hidden = runs.length === 0;
+    $("review-comparison-body").replaceChildren(...runs.map((c) => {
+      const tr = reviewRow([
+        c.name + (c.this_run ? t("review_this_run") : ""), formatTime(c.opened_at, new Date()),
+        tf("review_people", { n: c.register_total }), reviewDuration(c.confirm_50_seconds),
+        reviewDuration(c.confirm_90_seconds), reviewDuration(c.confirm_100_seconds),
+        tf("review_count", { n: c.needs_received }), reviewDuration(c.intake_to_dispatch_median_seconds),
+        tf("review_teams_n", { n: c.teams_dispatched }), tf("review_people", { n: c.volunteers_checked_in }),
+        tf("review_count", { n: c.needs_open_at_end }),
+      ], c.this_run ? "is-this-run" : null);
+      tr.dataset.activationId = String(c.activation_id);
+      return tr;
+    }));
+
+    setText($("review-timeline-title"), t("review_timeline_title") + tf("review_window", { m: f.timeline.bucket_minutes }));
+    $("review-timeline").replaceChildren(...f.timeline.rows.map((r) => {
+      const tr = reviewRow([reviewOffset(r.seconds), t("rk_" + r.kind), String(r.count)]);
+      tr.dataset.kind = r.kind;
+      return tr;
+    }));
+  }
+
+  function bindReview() {
+    $("review-activation").addEventListener("change", (ev) => {
+      if (ev.target.value === "") return;
+      rev.activationId = Number(ev.target.value);
+      rev.data = null;
+      loadReview();
+    });
+    $("review-reload").addEventListener("click", () => { if (rev.activationId !== null) loadReview(); });
+  }
+
+  /* 振り返り (review) — END of the review section. */
+
   function applyLanguage() {
     document.documentElement.lang = lang;
     document.title = t("title");
@@ -7793,6 +8083,7 @@
     $("equipment-rows").addEventListener("submit", onEquipmentAdjust);
     $("equipment-form").addEventListener("submit", onEquipmentAdd);
     bindDrillEvents();
+    bindReview();
     window.addEventListener("online", reconnectNow);
     document.addEventListener("visibilitychange", () => { if (!document.hidden) reconnectNow(); });
   }

@@ -57,6 +57,11 @@ pub struct Activation {
     pub closed_at: Option<Timestamp>,
     /// The seq of the activation's latest event.
     pub last_seq: i64,
+    /// A drill's scenario key (the scenario file's stem, e.g. `flood-ward`), so the review
+    /// can compare runs of the same scenario. `default`: readers that do not select it (the
+    /// board's snapshot) get `None`.
+    #[sqlx(default)]
+    pub scenario: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -66,10 +71,58 @@ pub struct NewActivation {
     pub kind: Kind,
 }
 
+/// The body of `POST /api/activations`: a new activation and, for a drill played from a
+/// scenario, the scenario's key.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateActivation {
+    name: String,
+    kind: Kind,
+    #[serde(default)]
+    scenario: Option<String>,
+}
+
+/// The longest scenario key kept: a file stem, not a description.
+const SCENARIO_KEY_MAX: usize = 100;
+
+/// Checks a scenario key: only a drill plays a scenario, and the key is 1 to 100 characters
+/// without control characters (it is shown in the review and used to group runs).
+fn check_scenario_key(kind: Kind, scenario: Option<String>) -> Result<Option<String>> {
+    let Some(key) = scenario else {
+        return Ok(None);
+    };
+    if kind != Kind::Drill {
+        return Err(AppError::invalid(
+            "scenario",
+            "only a drill plays a scenario: leave scenario out for a real activation",
+        ));
+    }
+    let key = key.trim();
+    if key.is_empty() || key.chars().count() > SCENARIO_KEY_MAX || key.chars().any(char::is_control)
+    {
+        return Err(AppError::invalid(
+            "scenario",
+            "scenario is a key of 1 to 100 characters, such as the scenario file's name (flood-ward)",
+        ));
+    }
+    Ok(Some(key.to_string()))
+}
+
 /// Declares an activation. Its first event (`activation_opened`, seq 1) is written with it.
 pub async fn open(
     store: &Store,
     new: NewActivation,
+    actor: &Actor,
+) -> Result<(Activation, events::Event)> {
+    open_scenario(store, new, None, actor).await
+}
+
+/// Declares an activation, a drill with the key of the scenario it plays (checked by the
+/// caller) or any activation with `None`.
+pub async fn open_scenario(
+    store: &Store,
+    new: NewActivation,
+    scenario: Option<String>,
     actor: &Actor,
 ) -> Result<(Activation, events::Event)> {
     let name = new.name.trim();
@@ -82,12 +135,13 @@ pub async fn open(
     let now = Timestamp::now();
     let out = write_tx!(store, tx => {
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO activations (name, kind, opened_at, opened_by) VALUES ($1, $2, $3, $4) RETURNING id",
+            "INSERT INTO activations (name, kind, opened_at, opened_by, scenario) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(name)
         .bind(new.kind.as_str())
         .bind(now)
         .bind(actor.user_id)
+        .bind(&scenario)
         .fetch_one(&mut *tx)
         .await?;
         let mut activation = Activation {
@@ -98,6 +152,7 @@ pub async fn open(
             opened_at: now,
             closed_at: None,
             last_seq: 1,
+            scenario: scenario.clone(),
         };
         let event = events::append!(tx, id, "activation_opened", actor, &activation);
         activation.last_seq = event.seq;
@@ -108,7 +163,7 @@ pub async fn open(
 
 pub async fn list_all(store: &Store) -> Result<Vec<Activation>> {
     let rows = on_pool!(store, pool => {
-        sqlx::query_as("SELECT id, name, kind, status, opened_at, closed_at, last_seq FROM activations ORDER BY status = 'closed', id DESC")
+        sqlx::query_as("SELECT id, name, kind, status, opened_at, closed_at, last_seq, scenario FROM activations ORDER BY status = 'closed', id DESC")
             .fetch_all(pool)
             .await?
     });
@@ -117,7 +172,7 @@ pub async fn list_all(store: &Store) -> Result<Vec<Activation>> {
 
 pub async fn get_one(store: &Store, id: i64) -> Result<Activation> {
     let row: Option<Activation> = on_pool!(store, pool => {
-        sqlx::query_as("SELECT id, name, kind, status, opened_at, closed_at, last_seq FROM activations WHERE id = $1").bind(id).fetch_optional(pool).await?
+        sqlx::query_as("SELECT id, name, kind, status, opened_at, closed_at, last_seq, scenario FROM activations WHERE id = $1").bind(id).fetch_optional(pool).await?
     });
     row.ok_or(AppError::NotFound("activation"))
 }
@@ -131,7 +186,7 @@ pub async fn close_one(
     let now = Timestamp::now();
     let out = write_tx!(store, tx => {
         let closed: Option<Activation> = sqlx::query_as("UPDATE activations SET status = 'closed', closed_at = $2, closed_by = $3, last_seq = last_seq + 1 \
-             WHERE id = $1 AND status = 'open' RETURNING id, name, kind, status, opened_at, closed_at, last_seq")
+             WHERE id = $1 AND status = 'open' RETURNING id, name, kind, status, opened_at, closed_at, last_seq, scenario")
         .bind(id)
         .bind(now)
         .bind(actor.user_id)
@@ -230,14 +285,19 @@ async fn show(
 async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
-    ApiJson(body): ApiJson<NewActivation>,
+    ApiJson(body): ApiJson<CreateActivation>,
 ) -> Result<(StatusCode, Json<Activation>)> {
     user.require(&[Role::Admin])?;
+    let scenario = check_scenario_key(body.kind, body.scenario)?;
+    let new = NewActivation {
+        name: body.name,
+        kind: body.kind,
+    };
     let store = state.store.clone();
     let actor = user.actor();
     let activation = state
         .commit(async move {
-            let (activation, event) = open(&store, body, &actor).await?;
+            let (activation, event) = open_scenario(&store, new, scenario, &actor).await?;
             Ok((activation, vec![event]))
         })
         .await?;

@@ -3,7 +3,7 @@
 //! `drills/README.md`) is read and checked by `scenario`, unrolled into timed calls by
 //! `timeline` (with fictitious people from `generate`), and played by `runner` through the
 //! HTTP API (`http`) into a drill activation of its own. `cli` is the `saigai-vc drill`
-//! command: `check` and `run`.
+//! command: `check` and `run`. `review` is the after-action review (振り返り) of a run.
 //!
 //! The runner is an API client like any terminal: it goes through the same routes, roles and
 //! checks as staff do, and everything it makes belongs to the drill activation, except the
@@ -14,6 +14,7 @@ pub mod cli;
 pub mod control;
 pub mod generate;
 pub mod http;
+pub mod review;
 pub mod runner;
 pub mod scenario;
 pub mod timeline;
@@ -22,6 +23,11 @@ pub use cli::DrillCommand;
 pub use runner::{Api, ApiError, Control, Options, RegisterMode, Summary};
 pub use scenario::{Problem, Problems, Scenario};
 pub use timeline::Timeline;
+
+/// The drills' HTTP routes: the after-action review.
+pub fn router() -> axum::Router<crate::app::AppState> {
+    review::router()
+}
 
 #[cfg(test)]
 mod tests {

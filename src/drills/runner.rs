@@ -302,7 +302,10 @@ pub async fn run<A: Api>(
     let shelters = ensure_shelters(api, scenario, report).await?;
     let name = activation_name(scenario);
     let activation = api
-        .post("/api/activations", json!({ "name": name, "kind": "drill" }))
+        .post(
+            "/api/activations",
+            json!({ "name": name, "kind": "drill", "scenario": super::review::scenario_key(&scenario.file) }),
+        )
         .await
         .map_err(|error| SetupError::Call {
             step: "declaring the drill activation",

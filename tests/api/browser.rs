@@ -1747,3 +1747,134 @@ async fn an_admin_starts_a_drill_from_the_page_shows_it_on_the_board_and_deletes
         "the drill {drill:?} is gone, the real one kept"
     );
 }
+
+/// 振り返り: a coordinator opens the review tab of a drill with data and sees its figures and
+/// the server's SVG charts, and the 印刷 link to the printable page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coordinator_sees_the_review_of_a_drill_with_its_figures_and_charts() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite");
+    let admin = app.user("admin1", Role::Admin).await;
+    let coordinator = app.user("coordinator1", Role::Coordinator).await;
+    let (status, drill) = admin
+        .post(
+            "/api/activations",
+            json!({ "name": "振り返り表示訓練", "kind": "drill", "scenario": "browser-review" }),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{drill}");
+    let a = format!("/api/activations/{}", drill["id"]);
+    let csv = "宛名番号,氏名,住所,地区,情報提供同意\r\n\
+        8001,表示 一郎,架空市北町1-1,北地区,有\r\n\
+        8002,表示 二子,架空市北町2-2,北地区,有\r\n";
+    let (status, report) = admin
+        .post_bytes("/api/register/imports", csv.as_bytes().to_vec())
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{report}");
+    let (status, body) = coordinator
+        .post(
+            &format!("{a}/safety"),
+            json!({ "resident_id": "8001", "status": "safe_at_home" }),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
+    let (status, body) = coordinator
+        .post(
+            &format!("{a}/volunteers"),
+            json!({ "name": "表示 ボランティア", "phone": "090-8000-0001",
+                    "insurance": { "joined": true, "plan": "disaster" } }),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
+    let (status, body) = coordinator
+        .post(
+            &format!("{a}/needs"),
+            json!({ "requester_name": "表示 依頼", "address": "架空市北町3-3", "district": "北地区",
+                    "category": "mud_removal", "people_needed": 2, "priority": "high" }),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
+    let shelter = app.shelter("表示ケアプラザ", 4).await;
+    let (status, body) = coordinator
+        .post(&format!("{a}/shelters/{shelter}/open"), json!({}))
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+    let (status, body) = coordinator
+        .post(
+            &format!("{a}/assignments"),
+            json!({ "resident_id": "8002", "shelter_id": shelter, "reason": "訓練" }),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
+
+    let profile = tempfile::tempdir().unwrap();
+    let page = browser(&driver, profile.path()).await;
+    let result = async {
+        log_in(&page, &app, "coordinator1").await?;
+        let wait = || {
+            page.wait()
+                .at_most(PATIENCE)
+                .every(Duration::from_millis(50))
+        };
+        page.find(Locator::Css("#tab-review"))
+            .await?
+            .click()
+            .await?;
+        wait()
+            .for_element(Locator::Css("#review-body:not([hidden])"))
+            .await?;
+        let figure =
+            |name: &str| format!("#review-summary .review-figure[data-figure='{name}'] dd");
+        assert_eq!(text_of(&page, &figure("register")).await?, "2人");
+        assert_eq!(text_of(&page, &figure("confirmed")).await?, "1人");
+        assert_eq!(text_of(&page, &figure("needs-open")).await?, "1件");
+        assert_eq!(text_of(&page, &figure("volunteers")).await?, "1人");
+        // 1 of 2 is half the register: 50 % reached, 90 % not.
+        assert_ne!(text_of(&page, &figure("confirm-50")).await?, "未達");
+        assert_eq!(text_of(&page, &figure("confirm-90")).await?, "未達");
+        // The charts are the server's SVG, drawn in the page.
+        page.find(Locator::Css("#review-chart-safety svg path"))
+            .await?;
+        page.find(Locator::Css("#review-chart-checkins svg rect[height]"))
+            .await?;
+        let shelter_chart =
+            format!("#review-chart-shelters .review-chart[data-shelter-id='{shelter}'] svg");
+        let title = text_of(&page, &format!("{shelter_chart} title")).await;
+        assert!(title.is_ok(), "the shelter's chart is drawn");
+        page.find(Locator::Css(
+            "#review-timeline tr[data-kind='need_received']",
+        ))
+        .await?;
+        page.find(Locator::Css("#review-comparison-body tr.is-this-run"))
+            .await?;
+        let print = page.find(Locator::Css("#review-print")).await?;
+        let href = print.attr("href").await?.unwrap_or_default();
+        assert!(href.ends_with(&format!("{a}/review/page")), "{href}");
+        let body = page
+            .find(Locator::Css("#review-body"))
+            .await?
+            .text()
+            .await?;
+        assert!(
+            !body.contains("表示 一郎") && !body.contains("表示 依頼"),
+            "no names: {body}"
+        );
+        screenshots(&page, "review").await?;
+        page.execute(
+            "document.getElementById('review-chart-safety').scrollIntoView();",
+            vec![],
+        )
+        .await?;
+        let png = page.screenshot().await?;
+        let _ = std::fs::write(
+            std::env::temp_dir().join("saigai-vc-review-charts.png"),
+            png,
+        );
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = page.close().await;
+    result.expect("browser steps");
+}

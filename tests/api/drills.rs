@@ -1,7 +1,8 @@
 //! Drills through the `saigai-vc drill` command, as a 社協 runs them: `drill check` on the
 //! shipped scenarios and on a broken one, and `drill run` of a short scenario against a real
 //! server on SQLite and PostgreSQL, checked through the API afterwards: a drill activation
-//! holding what the scenario injected, and a real activation beside it left as it was.
+//! holding what the scenario injected (and an after-action review of it), and a real
+//! activation beside it left as it was.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -321,6 +322,35 @@ async fn a_scenario_runs_end_to_end_into_a_drill_activation(app: TestApp) {
     // The register: the file's five people and the three imported later, nobody removed.
     let persons = get_ok(&admin, "/api/register/persons").await;
     assert_eq!(persons.as_array().unwrap().len(), 8, "{persons}");
+
+    // Its after-action review: the run is known by its scenario file's stem, and the figures
+    // are what the scenario did.
+    assert_eq!(drill["scenario"], "test-drill");
+    let review = get_ok(&admin, &format!("{a}/review")).await;
+    let f = &review["figures"];
+    assert_eq!(f["needs"]["received"], 4, "{f}");
+    assert_eq!(f["volunteers"]["checked_in"], 5, "{f}");
+    assert_eq!(
+        (
+            &f["safety"]["register_total"],
+            &f["safety"]["confirmed_at_end"]
+        ),
+        (&serde_json::json!(8), &serde_json::json!(3)),
+        "five from the file, three imported later; three confirmed: {f}"
+    );
+    assert!(
+        f["safety"]["milestones"][0]["seconds"].is_i64(),
+        "3 of 5 is past half before the later import: {f}"
+    );
+    assert_eq!(f["shelters"][0]["name"], "テスト地域ケアプラザ", "{f}");
+    assert!(f["timeline"]["rows"].as_array().unwrap().len() >= 8, "{f}");
+    assert!(
+        review["charts"]["safety"]
+            .as_str()
+            .unwrap()
+            .starts_with("<svg")
+    );
+    assert_eq!(review["comparison"].as_array().unwrap().len(), 1);
 
     // The real activation: as it was.
     let real_announcements =

@@ -39,4 +39,5 @@ mod drill_control;
 mod drills;
 mod instances;
 mod register;
+mod review;
 mod shelters;
