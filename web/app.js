@@ -988,12 +988,19 @@
     return rest.concat([entry]).sort((a, b) => (a.district < b.district ? -1 : a.district > b.district ? 1 : 0));
   }
 
+  // Statuses that count as 安否確認済: the person's situation is known. 不在 (not_home) and
+  // 連絡不能 (unreachable) did not reach the person. Same list as register::safety::CONFIRMED
+  // on the server, which the after-action review counts.
+  const CONFIRMED_STATUSES = ["safe_at_home", "evacuated", "needs_help", "hospital", "deceased"];
+
   function safetyTotals(safety) {
-    const totals = { total: 0, unconfirmed: 0, needs_help: 0 };
+    const totals = { total: 0, unconfirmed: 0, needs_help: 0, confirmed: 0 };
     for (const d of safety || []) {
+      const by = d.by_status || {};
       totals.total += d.total || 0;
-      totals.unconfirmed += (d.by_status && d.by_status.unconfirmed) || 0;
-      totals.needs_help += (d.by_status && d.by_status.needs_help) || 0;
+      totals.unconfirmed += by.unconfirmed || 0;
+      totals.needs_help += by.needs_help || 0;
+      for (const status of CONFIRMED_STATUSES) totals.confirmed += by[status] || 0;
     }
     return totals;
   }
@@ -1559,7 +1566,7 @@
     "count-announcements": (s) => s.counts.announcements,
     "count-unconfirmed": (s) => safetyTotals(s.safety).unconfirmed,
     "count-needs-help": (s) => safetyTotals(s.safety).needs_help,
-    "count-confirmed": (s) => { const x = safetyTotals(s.safety); return x.total - x.unconfirmed; },
+    "count-confirmed": (s) => safetyTotals(s.safety).confirmed,
   };
 
   // The columns of the district table, in the order a sweep cares about.

@@ -3,7 +3,8 @@
 //! `drills/README.md`) is read and checked by `scenario`, unrolled into timed calls by
 //! `timeline` (with fictitious people from `generate`), and played by `runner` through the
 //! HTTP API (`http`) into a drill activation of its own. `cli` is the `saigai-vc drill`
-//! command: `check` and `run`. `review` is the after-action review (振り返り) of a run.
+//! command: `check` and `run`; `control` plays the same runner inside the server, started
+//! from the web page by an admin. `review` is the after-action review (振り返り) of a run.
 //!
 //! The runner is an API client like any terminal: it goes through the same routes, roles and
 //! checks as staff do, and everything it makes belongs to the drill activation, except the

@@ -24,6 +24,19 @@ pub const STATUSES: [&str; 8] = [
     "deceased",
 ];
 
+/// Statuses that count as confirmed (安否確認済): the person's situation is known.
+/// `not_home` (不在) and `unreachable` (連絡不能) are attempts that did not reach the person,
+/// so they do not count: a sweep is not done while people are only "not at home". The board's
+/// 安否確認済 counter (`web/app.js`, `CONFIRMED_STATUSES`) and the after-action review's times
+/// to confirm both count these.
+pub const CONFIRMED: [&str; 5] = [
+    "safe_at_home",
+    "evacuated",
+    "needs_help",
+    "hospital",
+    "deceased",
+];
+
 /// Counts of one district: how many people, and how many in each status.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct DistrictCounts {

@@ -12,16 +12,8 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 use serde_json::Value;
 
-/// Safety statuses that count as confirmed (安否確認済): the person's situation is known.
-/// `not_home` (不在) and `unreachable` (連絡不能) are attempts that did not reach the person,
-/// so they do not count: a sweep is not done while people are only "not at home".
-pub const CONFIRMED: [&str; 5] = [
-    "safe_at_home",
-    "evacuated",
-    "needs_help",
-    "hospital",
-    "deceased",
-];
+/// Safety statuses that count as confirmed: the register's definition, shared with the board.
+pub use crate::register::safety::CONFIRMED;
 
 /// The shares of the register whose time to confirm the review reports.
 pub const MILESTONES: [u32; 3] = [50, 90, 100];
