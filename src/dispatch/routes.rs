@@ -328,10 +328,11 @@ async fn form(
     ApiPath(id): ApiPath<i64>,
     ApiJson(new): ApiJson<NewTeam>,
 ) -> Result<(StatusCode, Json<Team>)> {
-    let done = write(&state, &user, move |store, actor| async move {
+    let team_id = write(&state, &user, move |store, actor| async move {
         teams::form(&store, &actor, id, new).await
     })
     .await?;
+    let done = teams::get_one(&state.store, id, team_id).await?;
     Ok((StatusCode::CREATED, Json(done)))
 }
 
@@ -387,10 +388,11 @@ async fn return_team(
     ApiPath((id, team)): ApiPath<(i64, i64)>,
     ApiJson(check): ApiJson<ReturnCheck>,
 ) -> Result<Json<Team>> {
-    let done = write(&state, &user, move |store, actor| async move {
+    let team_id = write(&state, &user, move |store, actor| async move {
         teams::return_team(&store, &actor, id, team, check).await
     })
     .await?;
+    let done = teams::get_one(&state.store, id, team_id).await?;
     Ok(Json(done))
 }
 
@@ -400,10 +402,11 @@ async fn report(
     ApiPath((id, team)): ApiPath<(i64, i64)>,
     ApiJson(report): ApiJson<Report>,
 ) -> Result<Json<Team>> {
-    let done = write(&state, &user, move |store, actor| async move {
+    let team_id = write(&state, &user, move |store, actor| async move {
         teams::report(&store, &actor, id, team, report).await
     })
     .await?;
+    let done = teams::get_one(&state.store, id, team_id).await?;
     Ok(Json(done))
 }
 

@@ -287,13 +287,15 @@ type Candidate = (
 );
 
 /// Forms a team for a need. One transaction: the checks on every member, the team, its
-/// members, the equipment taken from stock, the need matched, the event.
+/// members, the equipment taken from stock, the need matched, the event. Answers the new
+/// team's id: the caller reads the team after the commit (`get_one`), so the writer's turn,
+/// which every other write waits for, is not held for three more statements.
 pub async fn form(
     store: &Store,
     actor: &Actor,
     activation_id: i64,
     new: NewTeam,
-) -> Result<(Team, Event)> {
+) -> Result<(i64, Event)> {
     let vehicle = text("vehicle", &new.vehicle, 100, false)?;
     let name = match new.name.as_deref() {
         Some(n) => Some(text("name", n, 50, true)?),
@@ -382,7 +384,7 @@ pub async fn form(
         }
         let data = team_event_data!(tx, activation_id, team_id, new.need_id, !new.equipment.is_empty());
         let event = events::record!(tx, activation_id, seq, "team_formed", actor, &data);
-        (team_in!(tx, activation_id, team_id), event)
+        (team_id, event)
     });
     Ok(out)
 }
@@ -523,14 +525,15 @@ pub struct ReturnCheck {
     pub all_back: bool,
 }
 
-/// The team is back: the return check is recorded.
+/// The team is back: the return check is recorded. Answers the team's id, read after the
+/// commit as for `form`.
 pub async fn return_team(
     store: &Store,
     actor: &Actor,
     activation_id: i64,
     team_id: i64,
     check: ReturnCheck,
-) -> Result<(Team, Event)> {
+) -> Result<(i64, Event)> {
     let injury_notes = text("injury_notes", &check.injury_notes, 2000, check.injuries)?;
     let near_misses = text("near_misses", &check.near_misses, 2000, false)?;
     let record = serde_json::json!({
@@ -540,13 +543,18 @@ pub async fn return_team(
     let now = Timestamp::now();
     let out = write_tx!(store, tx => {
         let seq = events::next_seq!(tx, activation_id);
-        let (_, need_id) = team_state!(tx, activation_id, team_id, &["dispatched"], "team_not_out",
+        team_state!(tx, activation_id, team_id, &["dispatched"], "team_not_out",
             "only a team that is out can come back");
         sqlx::query("UPDATE teams SET status = 'returned', returned_at = $1, return_check = $2 WHERE id = $3")
             .bind(now).bind(record.to_string()).bind(team_id).execute(&mut *tx).await?;
-        let data = team_event_data!(tx, activation_id, team_id, need_id, false);
+        // The need has not moved: its card stays as it is on the board.
+        let data = DispatchEvent {
+            volunteers: Some(volunteer_counts_in!(tx, activation_id)),
+            teams: team_cards_in!(tx, activation_id, Some(team_id)),
+            ..DispatchEvent::default()
+        };
         let event = events::record!(tx, activation_id, seq, "team_returned", actor, &data);
-        (team_in!(tx, activation_id, team_id), event)
+        (team_id, event)
     });
     Ok(out)
 }
@@ -565,14 +573,15 @@ pub struct Report {
 }
 
 /// The activity report (活動報告): closes the team, releases its members, restocks what came
-/// back, and moves the need to reported or continuing. Only after the return check.
+/// back, and moves the need to reported or continuing. Only after the return check. Answers
+/// the team's id, read after the commit as for `form`.
 pub async fn report(
     store: &Store,
     actor: &Actor,
     activation_id: i64,
     team_id: i64,
     report: Report,
-) -> Result<(Team, Event)> {
+) -> Result<(i64, Event)> {
     if !["done", "continue"].contains(&report.outcome.as_str()) {
         return Err(AppError::invalid("outcome", "outcome is done or continue"));
     }
@@ -621,7 +630,7 @@ pub async fn report(
         }
         let data = team_event_data!(tx, activation_id, team_id, need_id, !issued.is_empty());
         let event = events::record!(tx, activation_id, seq, "team_reported", actor, &data);
-        (team_in!(tx, activation_id, team_id), event)
+        (team_id, event)
     });
     Ok(out)
 }
