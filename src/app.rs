@@ -39,6 +39,10 @@ pub struct Settings {
     pub secure_cookie: bool,
     /// A council's own drill scenarios, offered beside the shipped ones (`serve --drills`).
     pub drills_dir: Option<std::path::PathBuf>,
+    /// Failed logins allowed per account and per client address (see `auth::limits`).
+    pub login_limits: crate::auth::limits::LoginLimits,
+    /// Proxies (nginx) whose `X-Forwarded-For` names the client; nobody else's is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for Settings {
@@ -51,6 +55,8 @@ impl Default for Settings {
             allowed_origins: Vec::new(),
             secure_cookie: false,
             drills_dir: None,
+            login_limits: Default::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -68,6 +74,8 @@ pub struct AppState {
     pub sockets: TaskTracker,
     /// Drills started from the web page, running in this process.
     pub drill_runs: crate::drills::control::Runs,
+    /// Logins to one account take turns (see `auth::limits::Turns`).
+    pub login_turns: std::sync::Arc<crate::auth::limits::Turns>,
 }
 
 impl AppState {
@@ -80,6 +88,7 @@ impl AppState {
             shutdown: CancellationToken::new(),
             sockets: TaskTracker::new(),
             drill_runs: crate::drills::control::Runs::new(),
+            login_turns: Default::default(),
         }
     }
 
@@ -209,7 +218,9 @@ pub async fn run(
             drill_runs_signal.stop_all();
         }
     };
-    axum::serve(listener, router)
+    // Connect info gives handlers the peer address: the login limits count per client.
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(on_signal)
         .await?;
     drill_runs.wait().await;

@@ -3,7 +3,14 @@
 //! (without personal data) and never shown.
 //!
 //! Database errors are classified here, in one place: a constraint violation is the client's
-//! conflict (409), an unreachable database is a 503 with `Retry-After`, anything else is a 500.
+//! conflict (409), an unreachable database is a 503 with `Retry-After`, a full disk is a 507,
+//! anything else is a 500.
+//!
+//! A full disk (SQLite's SQLITE_FULL, PostgreSQL's 53100 disk_full) answers 507 Insufficient
+//! Storage, not 503: a 503 with `Retry-After` tells clients to retry by themselves, which only
+//! adds load until someone frees space, while 507 says plainly that nothing was stored and an
+//! administrator must act. The write was one transaction, so nothing of it was kept; reads
+//! go on working, and writes succeed again once there is space, without a restart.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -39,6 +46,20 @@ pub enum AppError {
     MethodNotAllowed,
     #[error("the database is unavailable; try again shortly")]
     Unavailable,
+    /// Too many failed logins for the account or the client address (429).
+    #[error("too many failed logins; try again in {retry_after} s")]
+    TooManyAttempts { retry_after: u64 },
+    /// More logins are waiting for the password hasher than it queues (503).
+    #[error("the server is busy checking other logins; try again shortly")]
+    Busy,
+    /// The database's disk is full: nothing of the write was stored (507).
+    #[error(
+        "the server's disk is full: nothing was saved. Tell the administrator; the same request will work once space is freed"
+    )]
+    DiskFull,
+    /// The request body is larger than the route takes (413).
+    #[error("the request body is larger than the {limit} bytes this route accepts")]
+    TooLarge { limit: usize },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -66,14 +87,98 @@ impl AppError {
             AppError::Invalid { .. } => StatusCode::BAD_REQUEST,
             AppError::Conflict { .. } | AppError::ConflictAbout { .. } => StatusCode::CONFLICT,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::DiskFull => StatusCode::INSUFFICIENT_STORAGE,
+            AppError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
 
+/// The body limit in force for `request` (the route's `DefaultBodyLimit`, else axum's), or
+/// `None` when the route disabled it.
+///
+/// axum keeps the limit in a private request extension and applies it only while the body is
+/// read, so a body declaring 300 MB would be read up to the limit before being refused. This
+/// asks axum's own limiting for the number: it wraps a body that claims to be endless and reads
+/// the wrapped size hint back, which is the limit.
+pub fn body_limit(request: &axum::extract::Request) -> Option<usize> {
+    use axum::RequestExt;
+    use axum::body::HttpBody;
+    struct Endless;
+    impl HttpBody for Endless {
+        type Data = bytes::Bytes;
+        type Error = std::convert::Infallible;
+        fn poll_frame(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+            std::task::Poll::Ready(None)
+        }
+        fn size_hint(&self) -> http_body::SizeHint {
+            http_body::SizeHint::with_exact(u64::MAX)
+        }
+    }
+    let mut probe = axum::extract::Request::new(axum::body::Body::new(Endless));
+    *probe.extensions_mut() = request.extensions().clone();
+    let hint = probe.with_limited_body().into_body().size_hint();
+    hint.upper()
+        .filter(|&n| n < u64::MAX)
+        .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+}
+
+/// Refuses with 413 at once a body whose `Content-Length` is over the route's limit, before a
+/// byte of it is read; answers the limit, for refusing a body that turns out longer than it
+/// declared (or declared nothing) once it passes the limit.
+pub fn refuse_declared_oversize(request: &axum::extract::Request) -> Result<Option<usize>> {
+    let limit = body_limit(request);
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    match (limit, declared) {
+        (Some(limit), Some(declared)) if declared > limit as u64 => {
+            Err(AppError::TooLarge { limit })
+        }
+        _ => Ok(limit),
+    }
+}
+
+/// True when a body failed because it passed the route's limit.
+pub fn is_length_limit(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(err);
+    while let Some(err) = cause {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        cause = err.source();
+    }
+    false
+}
+
+/// True when `err` says the database's disk (or quota) is full.
+pub fn is_disk_full(err: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(db) = err else {
+        return false;
+    };
+    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+        // The extended result code; its low byte is the primary code, 13 = SQLITE_FULL.
+        db.code()
+            .and_then(|c| c.parse::<i32>().ok())
+            .is_some_and(|c| c & 0xff == 13)
+    } else {
+        db.code().is_some_and(|c| c == "53100")
+    }
+}
+
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> AppError {
+        if is_disk_full(&err) {
+            tracing::error!(error = %err, "the database's disk is full");
+            return AppError::DiskFull;
+        }
         match &err {
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 AppError::conflict("duplicate", "a record with the same key already exists")
@@ -112,6 +217,19 @@ impl IntoResponse for AppError {
         let body = match &self {
             AppError::Invalid { field, message } => json!({ "error": message, "field": field }),
             AppError::Conflict { code, message } => json!({ "error": message, "code": code }),
+            // Codes a client acts on (a login form counting down, a banner asking for the
+            // administrator), with the sentence for people beside them.
+            AppError::TooManyAttempts { retry_after } => json!({
+                "error": "too_many_attempts",
+                "retry_after": retry_after,
+                "message": self.to_string(),
+            }),
+            AppError::DiskFull => json!({ "error": "disk_full", "message": self.to_string() }),
+            AppError::TooLarge { limit } => json!({
+                "error": "too_large",
+                "limit": limit,
+                "message": self.to_string(),
+            }),
             AppError::ConflictAbout {
                 code,
                 message,
@@ -134,10 +252,14 @@ impl IntoResponse for AppError {
             other => json!({ "error": other.to_string() }),
         };
         let mut response = (status, Json(body)).into_response();
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+        let retry_after = match &self {
+            AppError::TooManyAttempts { retry_after } => Some(HeaderValue::from(*retry_after)),
+            AppError::Busy => Some(HeaderValue::from_static("1")),
+            _ if status == StatusCode::SERVICE_UNAVAILABLE => Some(HeaderValue::from_static("2")),
+            _ => None,
+        };
+        if let Some(value) = retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         response
     }

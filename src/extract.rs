@@ -19,11 +19,23 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let body = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| AppError::invalid("body", e.body_text()))?;
+        let body = read_body(req, state).await?;
         parse_json(&body).map(ApiJson)
     }
+}
+
+/// The whole body, within the route's limit: 413 at once when `Content-Length` is over it,
+/// 413 as soon as an undeclared body passes it, 400 when it cannot be read.
+async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, AppError> {
+    let limit = crate::error::refuse_declared_oversize(&req)?;
+    Bytes::from_request(req, state)
+        .await
+        .map_err(|e| match (e.status(), limit) {
+            (axum::http::StatusCode::PAYLOAD_TOO_LARGE, Some(limit)) => {
+                AppError::TooLarge { limit }
+            }
+            _ => AppError::invalid("body", e.body_text()),
+        })
 }
 
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
@@ -87,9 +99,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for ApiJsonOr
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let body = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| AppError::invalid("body", e.body_text()))?;
+        let body = read_body(req, state).await?;
         if body.iter().all(u8::is_ascii_whitespace) {
             return Ok(ApiJsonOrEmpty(T::default()));
         }

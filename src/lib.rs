@@ -14,6 +14,7 @@ pub mod activations;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod bench;
 pub mod board;
 pub mod demo;

@@ -45,6 +45,13 @@ enum Command {
     /// Drills (訓練): `drill check FILE...` checks scenarios, `drill run FILE` plays one.
     #[command(subcommand)]
     Drill(saigai_vc::drills::DrillCommand),
+    /// Back up the database to FILE while the server keeps serving (SQLite: a checked copy;
+    /// PostgreSQL: a pg_dump custom archive for pg_restore). Never overwrites FILE.
+    Backup {
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        database: Database,
+    },
 }
 
 #[derive(clap::Args)]
@@ -84,6 +91,14 @@ struct Serve {
     /// beside the shipped ones.
     #[arg(long = "drills", env = "SAIGAI_DRILLS_DIR")]
     drills_dir: Option<std::path::PathBuf>,
+    /// A reverse proxy (nginx) whose X-Forwarded-For names the client, for the login limits.
+    /// Repeat it or separate with commas; without it the header is ignored.
+    #[arg(
+        long = "trusted-proxy",
+        env = "SAIGAI_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Subcommand)]
@@ -176,6 +191,16 @@ fn main() -> anyhow::Result<()> {
             }
             Command::Bench(command) => saigai_vc::bench::run(command).await,
             Command::Drill(command) => saigai_vc::drills::cli::run(command).await,
+            Command::Backup { file, database } => {
+                let backup = saigai_vc::backup::run(&database.database, &file).await?;
+                println!(
+                    "backup written: {} ({} bytes; {})",
+                    backup.file.display(),
+                    backup.bytes,
+                    backup.checked
+                );
+                Ok(())
+            }
         }
     })
 }
@@ -204,6 +229,7 @@ async fn run_server(args: Serve) -> anyhow::Result<()> {
         allowed_origins: args.allowed_origins,
         secure_cookie: args.secure_cookie,
         drills_dir: args.drills_dir,
+        trusted_proxies: args.trusted_proxies,
         ..Settings::default()
     };
     tracing::info!(%address, database = ?store.engine(), "serving");

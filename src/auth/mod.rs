@@ -6,6 +6,7 @@
 //! the token in an HttpOnly, SameSite=Strict cookie; scripts and terminals may send
 //! `Authorization: Bearer TOKEN` instead.
 
+pub mod limits;
 pub mod password;
 mod routes;
 pub mod users;

@@ -1,4 +1,7 @@
 //! `POST /api/login`, `POST /api/logout`, `GET /api/me`.
+//!
+//! A login takes its account's turn, checks the failure limits (429 before any hashing), then
+//! verifies the password on the bounded hasher (503 when it is full); see `limits`.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -7,6 +10,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
+use super::limits::{self, ClientAddress, Keys};
 use super::{CurrentUser, Role, SESSION_COOKIE, new_token, token_hash, users};
 use crate::app::AppState;
 use crate::error::AppError;
@@ -36,19 +40,24 @@ struct LoggedIn {
 
 async fn login(
     State(state): State<AppState>,
+    client: ClientAddress,
     ApiJson(body): ApiJson<Login>,
 ) -> Result<Response, AppError> {
+    let keys = Keys::new(&body.username, client);
+    let limits = &state.settings.login_limits;
+    let turn = state.login_turns.take(&keys).await;
+    limits::check(&state.store, &keys, limits).await?;
     let row = users::find_for_login(&state.store, &body.username).await?;
-    // Verify against a decoy when the user does not exist, so both answers take as long.
-    let stored = row.as_ref().map_or_else(
-        || super::password::decoy_hash().to_string(),
-        |r| r.password_hash.clone(),
-    );
+    // Verified against a decoy when the user does not exist, so both answers take as long.
+    let stored = row.as_ref().map(|r| r.password_hash.clone());
     let matches = state.hasher.verify(body.password, stored).await?;
     let Some(row) = row.filter(|_| matches) else {
+        limits::record_failure(&state.store, &keys, limits).await?;
         tracing::info!("login refused");
         return Err(AppError::Unauthorized);
     };
+    limits::forgive_account(&state.store, &keys).await?;
+    drop(turn);
     let role = Role::parse(&row.role).ok_or_else(|| anyhow::anyhow!("unknown role in database"))?;
     let token = new_token();
     let now = Timestamp::now();

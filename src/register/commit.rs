@@ -549,7 +549,10 @@ where
             }
             pending.extend(new_people);
             if pending.len() >= batch {
-                insert = Some(std::mem::take(&mut pending));
+                // At most `batch` rows per statement (SQLite's bound on parameters); the rest
+                // wait for the next chunk.
+                let rest = pending.split_off(batch);
+                insert = Some(std::mem::replace(&mut pending, rest));
             }
         }
         let problems = problems(reading).await?;

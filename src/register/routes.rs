@@ -236,6 +236,12 @@ pub(crate) async fn read_upload(
     use axum::RequestExt;
     use axum::extract::{FromRequest, Multipart};
     use futures_util::TryStreamExt;
+    let limit = crate::error::refuse_declared_oversize(&request)?;
+    let too_large = |status: axum::http::StatusCode| {
+        limit
+            .filter(|_| status == axum::http::StatusCode::PAYLOAD_TOO_LARGE)
+            .map(|limit| AppError::TooLarge { limit })
+    };
     let is_form = request
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
@@ -245,8 +251,9 @@ pub(crate) async fn read_upload(
         let mut body = request.into_limited_body().into_data_stream();
         let mut spool = Spool::new().await?;
         // Worded as axum words it when a body cannot be buffered whole.
-        let unreadable = |e: axum::Error| {
-            AppError::invalid("file", format!("Failed to buffer the request body: {e}"))
+        let unreadable = |e: axum::Error| match limit {
+            Some(limit) if crate::error::is_length_limit(&e) => AppError::TooLarge { limit },
+            _ => AppError::invalid("file", format!("Failed to buffer the request body: {e}")),
         };
         while let Some(bytes) = body.try_next().await.map_err(unreadable)? {
             spool.write(&bytes).await?;
@@ -257,28 +264,25 @@ pub(crate) async fn read_upload(
         .await
         .map_err(|e| AppError::invalid("file", e.body_text()))?;
     let (mut file, mut mapping) = (None, None);
-    while let Some(mut part) = form
-        .next_field()
-        .await
-        .map_err(|e| AppError::invalid("file", e.body_text()))?
-    {
+    while let Some(mut part) = form.next_field().await.map_err(|e| {
+        too_large(e.status()).unwrap_or_else(|| AppError::invalid("file", e.body_text()))
+    })? {
         match part.name() {
             Some("file") => {
                 let mut spool = Spool::new().await?;
-                while let Some(bytes) = part
-                    .chunk()
-                    .await
-                    .map_err(|e| AppError::invalid("file", e.body_text()))?
-                {
+                while let Some(bytes) = part.chunk().await.map_err(|e| {
+                    too_large(e.status())
+                        .unwrap_or_else(|| AppError::invalid("file", e.body_text()))
+                })? {
                     spool.write(&bytes).await?;
                 }
                 file = Some(spool.finish().await?);
             }
             Some("mapping") => {
-                let bytes = part
-                    .bytes()
-                    .await
-                    .map_err(|e| AppError::invalid("mapping", e.body_text()))?;
+                let bytes = part.bytes().await.map_err(|e| {
+                    too_large(e.status())
+                        .unwrap_or_else(|| AppError::invalid("mapping", e.body_text()))
+                })?;
                 let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
                     AppError::invalid("mapping", "the mapping file must be UTF-8 text (TOML)")
                 })?;

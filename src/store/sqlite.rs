@@ -51,7 +51,7 @@ struct Group {
     writes: usize,
     opened: Option<Instant>,
     /// Tells the group's writers how its COMMIT went.
-    outcome: Option<watch::Sender<Option<Result<(), String>>>>,
+    outcome: Option<watch::Sender<Option<Result<(), GroupFailure>>>>,
 }
 
 /// One writer's turn in the current group: its connection is inside the group transaction,
@@ -60,7 +60,7 @@ pub struct WriterTurn {
     guard: Option<OwnedMutexGuard<Group>>,
     store_waiting: Arc<AtomicUsize>,
     store_writer: Arc<tokio::sync::Mutex<Group>>,
-    outcome: watch::Receiver<Option<Result<(), String>>>,
+    outcome: watch::Receiver<Option<Result<(), GroupFailure>>>,
 }
 
 impl SqliteStore {
@@ -81,7 +81,7 @@ impl SqliteStore {
         }
         let conn = guard.conn.as_mut().expect("opened above");
         if let Err(err) = sqlx::raw_sql("SAVEPOINT write").execute(&mut **conn).await {
-            fail_group(&mut guard, &err.to_string()).await;
+            fail_group(&mut guard, &err).await;
             return Err(err.into());
         }
         guard.dirty = true;
@@ -109,21 +109,33 @@ async fn settle(group: &mut Group) {
             .execute(&mut **conn)
             .await;
         if let Err(err) = undone {
-            fail_group(group, &err.to_string()).await;
+            fail_group(group, &err).await;
         }
     }
     group.dirty = false;
 }
 
+/// Why a group was not committed, as each of its writers is told: a full disk is worth
+/// telling apart (507, an administrator must act) from a database that is unavailable (503).
+#[derive(Clone, Debug)]
+struct GroupFailure {
+    message: String,
+    disk_full: bool,
+}
+
 /// Ends the group without committing: every write in it is told it failed.
-async fn fail_group(group: &mut Group, why: &str) {
+async fn fail_group(group: &mut Group, err: &sqlx::Error) {
+    let why = GroupFailure {
+        message: err.to_string(),
+        disk_full: crate::error::is_disk_full(err),
+    };
     if let Some(mut conn) = group.conn.take() {
         let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
         // A connection whose transaction state is in doubt is not given back to the pool.
         conn.close_on_drop();
     }
     if let Some(outcome) = group.outcome.take() {
-        let _ = outcome.send(Some(Err(why.to_string())));
+        let _ = outcome.send(Some(Err(why)));
     }
     group.dirty = false;
 }
@@ -145,7 +157,7 @@ async fn maybe_commit(group: &mut Group, waiting: usize) {
         }
         Err(err) => {
             group.conn = Some(conn);
-            fail_group(group, &err.to_string()).await;
+            fail_group(group, &err).await;
         }
     }
 }
@@ -172,7 +184,7 @@ impl WriterTurn {
                 "ROLLBACK TO write; RELEASE write"
             };
             if let Err(err) = sqlx::raw_sql(end).execute(&mut **conn).await {
-                fail_group(&mut guard, &err.to_string()).await;
+                fail_group(&mut guard, &err).await;
             }
         }
         guard.dirty = false;
@@ -190,8 +202,12 @@ impl WriterTurn {
             .clone();
         match outcome {
             Some(Ok(())) => Ok(()),
+            Some(Err(why)) if why.disk_full => {
+                tracing::error!(error = %why.message, "group commit failed: the disk is full");
+                Err(AppError::DiskFull)
+            }
             Some(Err(why)) => {
-                tracing::warn!(error = %why, "group commit failed");
+                tracing::warn!(error = %why.message, "group commit failed");
                 Err(AppError::Unavailable)
             }
             None => unreachable!("waited for Some"),

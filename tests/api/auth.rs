@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use saigai_vc::auth::Role;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp};
+use crate::helpers::{PASSWORD, TestApp, attempt};
 
 crate::on_both_backends!(
     login_answers_token_and_role_and_sets_a_strict_httponly_cookie,
@@ -13,6 +13,9 @@ crate::on_both_backends!(
     api_routes_without_a_session_answer_401_json,
     roles_that_may_not_act_get_403_json,
     health_reports_the_database,
+    six_wrong_passwords_answer_429_for_that_account_while_another_logs_in,
+    a_successful_login_forgives_the_accounts_failures,
+    twenty_failures_from_one_address_refuse_every_account_from_it,
 );
 
 async fn login_answers_token_and_role_and_sets_a_strict_httponly_cookie(app: TestApp) {
@@ -207,4 +210,87 @@ async fn health_reports_the_database(app: TestApp) {
     let (status, body) = app.anonymous().get("/healthz").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["status"], "ok");
+}
+
+async fn six_wrong_passwords_answer_429_for_that_account_while_another_logs_in(app: TestApp) {
+    app.user("yamada", Role::Coordinator).await;
+    app.user("kimura", Role::Coordinator).await;
+    for n in 1..=5 {
+        let (status, body, _) = attempt(&app, "yamada", "wrong password", None).await;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "wrong password {n}: {body}"
+        );
+    }
+    let (status, body, retry_after) = attempt(&app, "yamada", "wrong password", None).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "the sixth: {body}");
+    assert_eq!(body["error"], "too_many_attempts", "{body}");
+    let seconds = body["retry_after"]
+        .as_u64()
+        .expect("retry_after in the body");
+    assert!(
+        (1..=600).contains(&seconds),
+        "within the 10 minute window: {body}"
+    );
+    assert_eq!(retry_after, Some(seconds), "Retry-After says the same");
+
+    // The limit is checked before the password: even the right one is refused now.
+    let (status, _, _) = attempt(&app, "yamada", PASSWORD, None).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // Another account, from the same address, is not affected.
+    let (status, body, _) = attempt(&app, "kimura", PASSWORD, None).await;
+    assert_eq!(status, StatusCode::OK, "another account logs in: {body}");
+}
+
+async fn a_successful_login_forgives_the_accounts_failures(app: TestApp) {
+    app.user("inoue", Role::Coordinator).await;
+    for _ in 0..4 {
+        assert_eq!(
+            attempt(&app, "inoue", "typo typo", None).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        attempt(&app, "inoue", PASSWORD, None).await.0,
+        StatusCode::OK
+    );
+    // Forgiven: five more failures are answered 401, only the sixth 429.
+    for n in 1..=5 {
+        let (status, body, _) = attempt(&app, "inoue", "typo typo", None).await;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "failure {n} after the reset: {body}"
+        );
+    }
+    assert_eq!(
+        attempt(&app, "inoue", "typo typo", None).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+async fn twenty_failures_from_one_address_refuse_every_account_from_it(app: TestApp) {
+    app.user("hayashi", Role::Coordinator).await;
+    // Five accounts that do not exist, four failures each: twenty in all, and no account
+    // reached its own limit of five.
+    for n in 0..20 {
+        let username = format!("guess{}", n % 5);
+        let (status, body, _) = attempt(&app, &username, "wrong password", None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "failure {n}: {body}");
+    }
+    let (status, body, retry_after) = attempt(&app, "hayashi", PASSWORD, None).await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the address is refused, whatever the account: {body}"
+    );
+    assert!(retry_after.is_some_and(|s| s > 0));
+    // Naming another address does not help: no proxy is trusted here.
+    let (status, _, _) = attempt(&app, "hayashi", PASSWORD, Some("198.51.100.23")).await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "X-Forwarded-For from an untrusted peer is ignored"
+    );
 }

@@ -104,6 +104,17 @@ impl TestApp {
             }
             Backend::Postgres => postgres_database().await?,
         };
+        Some(TestApp::spawn_on(url, database, settings, send_buffer).await)
+    }
+
+    /// A server on the database at `url` (a SQLite file where the test wants it: on a small
+    /// disk, say), which `database` keeps alive.
+    pub async fn spawn_on(
+        url: String,
+        database: TestDatabase,
+        settings: Settings,
+        send_buffer: Option<usize>,
+    ) -> TestApp {
         let store = Store::open(&url).await.expect("open store");
         let listener = bind(send_buffer);
         let address = listener.local_addr().unwrap();
@@ -112,14 +123,14 @@ impl TestApp {
         let server = tokio::spawn(saigai_vc::run(listener, state.clone(), async move {
             let _ = rx.await;
         }));
-        Some(TestApp {
+        TestApp {
             address,
             store,
             shutdown: Some(tx),
             server: Some(server),
             database_url: url.clone(),
             _database: database,
-        })
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -541,3 +552,52 @@ impl Terminal {
         let _ = self.socket.close(None).await;
     }
 }
+
+/// One login attempt, as a login form sends it, optionally with an `X-Forwarded-For` header:
+/// the status, the body and the `Retry-After` seconds.
+pub async fn attempt(
+    app: &TestApp,
+    username: &str,
+    password: &str,
+    forwarded_for: Option<&str>,
+) -> (StatusCode, serde_json::Value, Option<u64>) {
+    let mut request = reqwest::Client::new()
+        .post(app.url("/api/login"))
+        .json(&json!({ "username": username, "password": password }));
+    if let Some(address) = forwarded_for {
+        request = request.header("x-forwarded-for", address);
+    }
+    let response = request.send().await.expect("request sent");
+    let status = response.status();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    let body = response.json().await.unwrap_or(serde_json::Value::Null);
+    (status, body, retry_after)
+}
+
+/// Declares each listed `async fn(Backend)` as two tests, `sqlite::NAME` and `postgres::NAME`,
+/// for tests that start their server themselves (with settings of their own).
+macro_rules! for_each_backend {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(crate::helpers::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(crate::helpers::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+pub(crate) use for_each_backend;

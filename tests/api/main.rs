@@ -39,5 +39,6 @@ mod drill_control;
 mod drills;
 mod instances;
 mod register;
+mod reliability;
 mod review;
 mod shelters;
