@@ -247,6 +247,9 @@
       loading: "読み込み中…", lang_toggle: "English", lang_toggle_label: "Switch to English",
       login_title: "ログイン", username: "ユーザー名", password: "パスワード", login_submit: "ログイン",
       login_bad: "ユーザー名またはパスワードが違います",
+      login_locked: "ログインの失敗が続いたため、しばらく受け付けません。{s}秒後にもう一度お試しください",
+      login_busy: "ログインが混み合っています。少し待ってからもう一度お試しください",
+      error_disk_full: "サーバーのディスクが一杯で保存できません。管理者に連絡してください（入力内容は保存されていません）",
       login_missing: "ユーザー名とパスワードを入力してください",
       login_failed: "ログインできませんでした", server_error: "サーバーでエラーが発生しました",
       server_unreachable: "サーバーに接続できません。ネットワークを確認してください",
@@ -585,6 +588,9 @@
       loading: "Loading…", lang_toggle: "日本語", lang_toggle_label: "日本語に切り替え",
       login_title: "Sign in", username: "User name", password: "Password", login_submit: "Sign in",
       login_bad: "Wrong user name or password",
+      login_locked: "Too many failed logins: try again in {s} seconds",
+      login_busy: "Logins are busy: wait a moment and try again",
+      error_disk_full: "The server's disk is full, nothing was saved: call the administrator",
       login_missing: "Enter your user name and password",
       login_failed: "Could not sign in", server_error: "The server reported an error",
       server_unreachable: "Cannot reach the server. Check the network.",
@@ -1653,6 +1659,8 @@
   }
 
   function serverError(r) {
+    // A full disk is the one server error staff must act on at once: say it in words.
+    if (r.status === 507) return t("error_disk_full");
     return r.data && typeof r.data.error === "string" ? r.data.error : "HTTP " + r.status;
   }
 
@@ -6970,6 +6978,12 @@
       const r = await api("POST", "/api/login", { username, password });
       if (r.status === 200 && r.data) { $("login-password").value = ""; await enterApp(r.data); }
       else if (r.status === 401) { setMessage(errEl, "login_bad"); $("login-password").select(); }
+      else if (r.status === 429) {
+        const s = (r.data && r.data.retry_after) || 60;
+        errEl.dataset.msgKey = "login_locked";
+        errEl.textContent = t("login_locked").replace("{s}", String(s));
+      }
+      else if (r.status === 503) setMessage(errEl, "login_busy");
       else setMessage(errEl, "login_failed", serverError(r));
     } catch (_) {
       setMessage(errEl, "server_unreachable");

@@ -1878,3 +1878,68 @@ async fn a_coordinator_sees_the_review_of_a_drill_with_its_figures_and_charts() 
     let _ = page.close().await;
     result.expect("browser steps");
 }
+
+/// Someone guessing at the login page is stopped after five wrong passwords, and the page says
+/// in words how long to wait, not an error code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_login_page_says_when_an_account_is_locked_after_wrong_passwords() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite");
+    app.user("coordinator1", Role::Coordinator).await;
+
+    let profile = tempfile::tempdir().unwrap();
+    let page = browser(&driver, profile.path()).await;
+    let result = async {
+        page.goto(&app.url("/")).await?;
+        let wait = || {
+            page.wait()
+                .at_most(PATIENCE)
+                .every(Duration::from_millis(50))
+        };
+        wait()
+            .for_element(Locator::Css("#login-username"))
+            .await?
+            .send_keys("coordinator1")
+            .await?;
+        for attempt in 1..=6 {
+            let password = page.find(Locator::Css("#login-password")).await?;
+            password.clear().await?;
+            password.send_keys(&format!("wrong-{attempt}")).await?;
+            // Cleared first, so the wait below sees this attempt's answer, not the last one's.
+            page.execute(
+                "document.getElementById('login-error').textContent = '';",
+                vec![],
+            )
+            .await?;
+            page.find(Locator::Css("#login-submit"))
+                .await?
+                .click()
+                .await?;
+            let expected = if attempt <= 5 {
+                "違います"
+            } else {
+                "秒後"
+            };
+            wait()
+                .for_element(Locator::XPath(&format!(
+                    "//*[@id='login-error'][contains(., '{expected}')]"
+                )))
+                .await?;
+        }
+        let message = page
+            .find(Locator::Css("#login-error"))
+            .await?
+            .text()
+            .await?;
+        assert!(
+            !message.contains("too_many_attempts"),
+            "words, not a code: {message}"
+        );
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = page.close().await;
+    result.expect("browser steps");
+}

@@ -21,6 +21,7 @@ crate::on_both_backends!(
     a_municipal_export_imports_through_the_form_with_its_header_mapping,
     a_register_of_several_chunks_imports_in_one_transaction_or_not_at_all,
     values_with_quotes_commas_newlines_and_blanks_are_stored_exactly,
+    new_people_after_unchanged_ones_are_added_however_the_chunks_fall,
 );
 
 const HEADER: &str =
@@ -695,4 +696,49 @@ async fn values_with_quotes_commas_newlines_and_blanks_are_stored_exactly(app: T
     assert_eq!(second["address"], "港北区\\.2");
     assert_eq!(second["consent"], Value::Null);
     assert_eq!(second["notes"], Value::Null, "a blank cell is no note");
+}
+
+/// The next year's export: last year's people unchanged at the top, many new people after.
+/// New people gather across chunks before they are written; on SQLite a statement holds at
+/// most a chunk of them (its limit on parameters), which the first version overran: this
+/// import answered 500 "too many SQL variables".
+async fn new_people_after_unchanged_ones_are_added_however_the_chunks_fall(app: TestApp) {
+    let admin = app.user("admin1", Role::Admin).await;
+    let row = |i: usize| {
+        format!(
+            "{},氏名{i},,S10.5.5,男,横浜市港北区{i},,地区{},,,有,",
+            30000 + i,
+            i % 5
+        )
+    };
+    let csv = |n: usize| {
+        register_csv(
+            &(0..n)
+                .map(row)
+                .collect::<Vec<_>>()
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        )
+    };
+
+    let (status, report) = import(&admin, csv(100), "").await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    // 100 unchanged, then 2,000 new: the first chunk of 1,000 rows leaves 900 new waiting, the
+    // next adds 1,000 more: 1,900 people of 21 parameters each is past SQLite's 32,766.
+    let (status, report) = import(&admin, csv(2100), "").await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(
+        (
+            report["new"].clone(),
+            report["unchanged"].clone(),
+            report["committed"].clone()
+        ),
+        (json!(2000), json!(100), json!(true))
+    );
+    let (_, last) = admin.get("/api/register/persons/32099").await;
+    assert_eq!(
+        last["name"], "氏名2099",
+        "the last new person is in: {last}"
+    );
 }
