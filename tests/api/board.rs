@@ -241,6 +241,70 @@ async fn a_lagging_terminal_is_resynchronised_with_a_snapshot(backend: Backend) 
     assert_eq!(last, final_seq);
 }
 
+/// A terminal that never reads (a frozen tablet, a laptop whose lid was shut) does not hold
+/// up the others: a healthy terminal gets every event in order while the stuck one's socket
+/// is full, and the server closes the stuck one (a write blocked for two ping intervals ends
+/// it) instead of keeping its connection and queue forever.
+async fn a_terminal_that_never_reads_is_closed_and_holds_up_no_one(backend: Backend) {
+    let settings = Settings {
+        ping_interval: Duration::from_millis(200),
+        ..test_settings()
+    };
+    let Some(app) = TestApp::spawn_with(backend, settings, Some(4096)).await else {
+        return;
+    };
+    let admin = app.user("admin1", Role::Admin).await;
+    let activation = admin.open_activation("訓練", "drill").await;
+    let mut stuck = admin.slow_board(activation).await;
+    let mut healthy = admin.board(activation, None).await;
+    let start = seq(&healthy.next().await);
+
+    const POSTS: i64 = 60;
+    // The healthy terminal reads all the while, as a wall screen does.
+    let reader = tokio::spawn(async move {
+        for expected in start + 1..=start + POSTS {
+            let message = healthy.next().await;
+            assert_eq!(message["type"], "announcement_posted", "no resync needed");
+            assert_eq!(seq(&message), expected, "every event, in order");
+        }
+    });
+    let long_text = "床上浸水のお宅の泥出し、資機材はスコップと土のう袋。".repeat(60);
+    for i in 0..POSTS {
+        admin
+            .announce(activation, &format!("{i} {long_text}"))
+            .await;
+    }
+    reader.await.expect("the healthy terminal got every event");
+    let posted = std::time::Instant::now();
+
+    // The stuck terminal reads at last: what the server had written, then the end.
+    let mut read = 0;
+    let ended = loop {
+        match stuck.next_received().await {
+            Received::Json(_) => read += 1,
+            Received::Closed(code) => break code,
+        }
+    };
+    eprintln!(
+        "stuck terminal: {read} messages had reached it; its connection had ended by {:?} after the last post ({ended:?})",
+        posted.elapsed()
+    );
+    assert!(
+        read < 1 + POSTS as usize,
+        "the stuck terminal did not get everything: the server gave up on it ({read} messages)"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_terminal_that_never_reads_is_closed_and_holds_up_no_one() {
+    a_terminal_that_never_reads_is_closed_and_holds_up_no_one(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_terminal_that_never_reads_is_closed_and_holds_up_no_one() {
+    a_terminal_that_never_reads_is_closed_and_holds_up_no_one(Backend::Postgres).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_a_lagging_terminal_is_resynchronised_with_a_snapshot() {
     a_lagging_terminal_is_resynchronised_with_a_snapshot(Backend::Sqlite).await;
