@@ -30,6 +30,13 @@ use super::terminals::{Plan, Terminals, announcement_text};
 const TARGET_P99_MS: f64 = 250.0;
 const TARGET_KIB_PER_TERMINAL: f64 = 16.0;
 const TARGET_P99_RATIO: f64 = 0.5;
+/// Issue 8: with stuck terminals, the healthy ones' p99 within this factor of the run
+/// without them.
+const TARGET_STUCK_RATIO: f64 = 2.0;
+
+/// Receive buffer of a stuck terminal's socket: small, so the server's writes to it block
+/// soon, as they would to a frozen tablet on Wi-Fi.
+const STUCK_RECEIVE_BUFFER: usize = 4096;
 
 /// CPU time of other processes during a run beyond which the run is reported as disturbed.
 const DISTURBED: Duration = Duration::from_secs(1);
@@ -74,6 +81,12 @@ pub struct BoardArgs {
     /// Instances to compare with one, with --postgres.
     #[arg(long, default_value_t = 2)]
     instances: usize,
+    /// Also measure saigai-vc with this many more terminals that connect and never read (a
+    /// frozen tablet, a laptop shut with the page open): the healthy terminals' latency next
+    /// to the run without them, the server's memory at the end, and how many of the stuck
+    /// ones the server closed.
+    #[arg(long, default_value_t = 0)]
+    stuck: usize,
 }
 
 pub async fn run(args: BoardArgs) -> anyhow::Result<()> {
@@ -83,7 +96,7 @@ pub async fn run(args: BoardArgs) -> anyhow::Result<()> {
     // Every terminal is a socket of this process; the soft limit is often far below the hard.
     let files = rlimit::increase_nofile_limit(u64::MAX).context("cannot raise RLIMIT_NOFILE")?;
     ensure!(
-        args.terminals as u64 + 64 <= files,
+        (args.terminals + args.stuck) as u64 + 64 <= files,
         "{} terminals need more open files than this process may hold ({files}): \
          raise `ulimit -n` or lower --terminals",
         args.terminals
@@ -106,6 +119,9 @@ pub async fn run(args: BoardArgs) -> anyhow::Result<()> {
     };
     if !args.skip_node && args.postgres.is_none() {
         kinds.push(Kind::Node);
+    }
+    if args.stuck > 0 && args.postgres.is_none() {
+        kinds.push(Kind::Stuck(args.stuck));
     }
     let mut summaries = Vec::new();
     for kind in kinds {
@@ -135,6 +151,7 @@ pub async fn run(args: BoardArgs) -> anyhow::Result<()> {
         print_cluster_table(&args, &summaries);
     } else {
         print_table(&args, &summaries);
+        print_stuck_table(&summaries);
     }
     Ok(())
 }
@@ -158,6 +175,11 @@ struct Figures {
     connect_time: Duration,
     rss_before: u64,
     rss_idle: u64,
+    /// The server's resident memory after the posts were delivered.
+    rss_end: u64,
+    /// Terminals that never read, and how many of them the server had closed by the end.
+    stuck: usize,
+    stuck_closed: usize,
     p50_us: u64,
     p99_us: u64,
     max_us: u64,
@@ -238,6 +260,14 @@ impl Figures {
                 line.push_str(&format!("; {count} {what}"));
             }
         }
+        if self.stuck > 0 {
+            line.push_str(&format!(
+                "; {}/{} stuck terminals closed by the server; RSS {:.1} MiB at the end",
+                self.stuck_closed,
+                self.stuck,
+                mib(self.rss_end)
+            ));
+        }
         line.push_str(&self.server_log);
         line
     }
@@ -254,7 +284,7 @@ async fn measure(
         _ => None,
     };
     let servers = match kind {
-        Kind::SaigaiVc => Server::start_saigai(binary, None, 1).await?,
+        Kind::SaigaiVc | Kind::Stuck(_) => Server::start_saigai(binary, None, 1).await?,
         Kind::Cluster(n) => {
             let url = database.as_ref().map(|d| d.url.as_str());
             Server::start_saigai(binary, url, n).await?
@@ -302,6 +332,10 @@ async fn measure(
     let connect_time = started.elapsed();
     tokio::time::sleep(SETTLE).await;
     let rss_idle = rss(&servers)?;
+    let stuck = match kind {
+        Kind::Stuck(n) => connect_stuck(&servers[0], n).await?,
+        _ => Vec::new(),
+    };
 
     let (server_cpu, bench_cpu) = (cpu(&servers)?, own_cpu_time()?);
     let machine_cpu = machine_cpu_time()?;
@@ -322,6 +356,9 @@ async fn measure(
         .processes
         .saturating_sub(machine_cpu.processes)
         .saturating_sub(server_cpu + bench_cpu);
+    let rss_end = rss(&servers)?;
+    let stuck_total = stuck.len();
+    let stuck_closed = closed_by_server(stuck).await;
     let mut tallies = Vec::new();
     for group in groups {
         tallies.extend(group.close().await);
@@ -342,6 +379,9 @@ async fn measure(
         connect_time,
         rss_before,
         rss_idle,
+        rss_end,
+        stuck: stuck_total,
+        stuck_closed,
         p50_us: 0,
         p99_us: 0,
         max_us: 0,
@@ -377,6 +417,46 @@ async fn measure(
         figures.max_us = histogram.max();
     }
     Ok(figures)
+}
+
+/// Opens `count` terminals that upgrade and then never read a byte, on sockets with a small
+/// receive buffer: the server's writes to them block once a few frames are queued.
+async fn connect_stuck(server: &Server, count: usize) -> anyhow::Result<Vec<tokio::net::TcpStream>> {
+    use tokio::io::AsyncWriteExt;
+    let token = server.token.as_deref().unwrap_or_default();
+    let mut streams = Vec::with_capacity(count);
+    for _ in 0..count {
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.set_recv_buffer_size(STUCK_RECEIVE_BUFFER as u32)?;
+        let mut stream = socket.connect(server.address).await?;
+        let request = format!(
+            "GET {} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+             Authorization: Bearer {token}\r\n\r\n",
+            server.board_path, server.address
+        );
+        stream.write_all(request.as_bytes()).await?;
+        streams.push(stream);
+    }
+    Ok(streams)
+}
+
+/// How many of the stuck terminals' connections the server has ended: reading one now gets
+/// what was buffered and then its end, at once; one still open has nothing more to give.
+async fn closed_by_server(streams: Vec<tokio::net::TcpStream>) -> usize {
+    use tokio::io::AsyncReadExt;
+    let reads = streams.into_iter().map(|mut stream| async move {
+        let mut sink = Vec::new();
+        matches!(
+            tokio::time::timeout(Duration::from_secs(2), stream.read_to_end(&mut sink)).await,
+            Ok(_)
+        )
+    });
+    futures_util::future::join_all(reads)
+        .await
+        .into_iter()
+        .filter(|closed| *closed)
+        .count()
 }
 
 /// How the posting went.
@@ -441,6 +521,9 @@ struct Summary {
     lost: u64,
     expected: u64,
     kib_per_terminal: f64,
+    rss_end_mib: f64,
+    stuck: usize,
+    stuck_closed: usize,
 }
 
 impl Summary {
@@ -458,6 +541,9 @@ impl Summary {
             lost: runs.iter().map(Figures::lost).sum(),
             expected: runs.iter().map(|r| r.expected).sum(),
             kib_per_terminal: median_of(&|r| r.bytes_per_terminal() / 1024.0),
+            rss_end_mib: median_of(&|r| mib(r.rss_end)),
+            stuck: runs.first().map_or(0, |r| r.stuck),
+            stuck_closed: runs.iter().map(|r| r.stuck_closed).min().unwrap_or(0),
         }
     }
 }
@@ -539,6 +625,45 @@ fn print_table(args: &BoardArgs, summaries: &[Summary]) {
             );
         }
         _ => println!("p99 saigai-vc / node ws: not measured (--skip-node)"),
+    }
+}
+
+/// The healthy terminals with and without stuck ones beside them, on one SQLite server.
+fn print_stuck_table(summaries: &[Summary]) {
+    let (Some(alone), Some(stuck)) = (
+        summaries.iter().find(|s| s.kind == Kind::SaigaiVc),
+        summaries.iter().find(|s| matches!(s.kind, Kind::Stuck(_))),
+    ) else {
+        return;
+    };
+    let verdict = |pass: bool| if pass { "PASS" } else { "FAIL" };
+    println!();
+    println!(
+        "terminals that never read: {} healthy terminals alone, then with {} stuck ones",
+        alone.terminals,
+        stuck.stuck
+    );
+    println!("{:<32}{:>12}{:>12}", "", alone.kind.label(), stuck.kind.label());
+    let row = |label: &str, f: &dyn Fn(&Summary) -> String| {
+        println!("{label:<32}{:>12}{:>12}", f(alone), f(stuck));
+    };
+    row("healthy p50 latency (ms)", &|s| format!("{:.1}", s.p50_ms));
+    row("healthy p99 latency (ms)", &|s| format!("{:.1}", s.p99_ms));
+    row("healthy messages lost", &|s| format!("{}", s.lost));
+    row("server memory at the end (MiB)", &|s| format!("{:.1}", s.rss_end_mib));
+    row("stuck closed by the server", &|s| {
+        format!("{}/{}", s.stuck_closed, s.stuck)
+    });
+    if alone.p99_ms > 0.0 {
+        let ratio = stuck.p99_ms / alone.p99_ms;
+        println!(
+            "{:<32}{:>12.2}{:>12}   {:<12}{}",
+            "p99 with stuck / alone",
+            ratio,
+            "",
+            format!("<= {TARGET_STUCK_RATIO}"),
+            verdict(ratio <= TARGET_STUCK_RATIO)
+        );
     }
 }
 

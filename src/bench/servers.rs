@@ -33,6 +33,8 @@ pub enum Kind {
     Node,
     /// This many saigai-vc instances on one PostgreSQL database, terminals spread over them.
     Cluster(usize),
+    /// One saigai-vc on SQLite with this many more terminals that connect and never read.
+    Stuck(usize),
 }
 
 impl Kind {
@@ -42,6 +44,7 @@ impl Kind {
             Kind::Node => "node ws".into(),
             Kind::Cluster(1) => "pg 1 inst".into(),
             Kind::Cluster(n) => format!("pg {n} inst"),
+            Kind::Stuck(n) => format!("+{n} stuck"),
         }
     }
 }
