@@ -541,3 +541,23 @@ impl Terminal {
         let _ = self.socket.close(None).await;
     }
 }
+
+impl Session {
+    /// Any method with an optional body `(content type, bytes)`: (status, body text). For
+    /// tests that walk every route, whatever it answers.
+    pub async fn send_any(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> (u16, String) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("an HTTP method");
+        let mut request = self.request(method, path);
+        if let Some((content_type, bytes)) = body {
+            request = request.header("content-type", content_type).body(bytes);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("body"))
+    }
+}
