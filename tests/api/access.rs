@@ -607,6 +607,49 @@ fn must_not_see(who: Who, activation: &str) -> Vec<&'static str> {
     out
 }
 
+/// What `who` must find in a 2xx answer of `row`: where the list is the point of the route,
+/// so that the search for what is hidden cannot pass on an answer that shows nobody.
+fn must_see(row: &Row, who: Who) -> Vec<&'static str> {
+    let real = row.activation == "real" || row.activation == "real+disclosure";
+    match (row.method.as_str(), row.path.as_str(), who) {
+        (
+            "GET",
+            "/api/register/persons" | "/api/register/export" | "/register/print",
+            Who::Admin,
+        ) => {
+            vec![
+                CONSENTED.name,
+                NOT_CONSENTED.name,
+                AT_B.name,
+                UNASSIGNED.name,
+            ]
+        }
+        (
+            "GET",
+            "/api/register/persons" | "/api/register/export" | "/register/print",
+            Who::Coordinator,
+        ) => {
+            let mut names = vec![CONSENTED.name, AT_B.name, UNASSIGNED.name];
+            if row.activation == "real+disclosure" {
+                names.push(NOT_CONSENTED.name);
+            }
+            names
+        }
+        (
+            "GET",
+            "/api/activations/{id}/shelters/{shelter}/assignments" | "/shelters/print",
+            Who::OperatorOwn | Who::Admin,
+        ) => {
+            if real {
+                vec![CONSENTED.name, NOT_CONSENTED.name]
+            } else {
+                vec![CONSENTED.name]
+            }
+        }
+        _ => Vec::new(),
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Making each request
 // ---------------------------------------------------------------------------------------
@@ -850,9 +893,16 @@ async fn every_role_gets_what_the_access_matrix_says_on_every_route(app: TestApp
                     .into_iter()
                     .filter(|secret| text.contains(secret))
                     .collect();
+                let missing: Vec<&str> = must_see(row, who)
+                    .into_iter()
+                    .filter(|name| (200..300).contains(&status) && !text.contains(name))
+                    .collect();
                 if !leaked.is_empty() {
                     got = "leak".into();
                     detail = format!("shows {}", leaked.join(", "));
+                } else if !missing.is_empty() {
+                    got = "missing".into();
+                    detail = format!("does not show {}", missing.join(", "));
                 }
             }
             if &got != expected {
