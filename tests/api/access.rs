@@ -456,6 +456,10 @@ struct Scene {
     need: i64,
     item: i64,
     team: i64,
+    /// Checked in and in no team: for check-in, check-out and forming a team.
+    spare_volunteer: i64,
+    /// Received and not matched: for a status change and forming a team.
+    spare_need: i64,
 }
 
 async fn created(session: &Session, path: &str, body: Value) -> Value {
@@ -540,6 +544,20 @@ impl Scene {
         .await["id"]
             .as_i64()
             .unwrap();
+        let spare_volunteer = created(
+            coordinator,
+            &format!("{a}/volunteers"),
+            volunteer_body("予備 四郎", "090-2222-0002"),
+        )
+        .await["volunteer"]["id"]
+            .as_i64()
+            .unwrap();
+        let mut spare = need_body("予備 依頼");
+        spare["phone"] = json!("045-333-0002");
+        spare["address"] = json!("横浜市港北区綱島8-8");
+        let spare_need = created(coordinator, &format!("{a}/needs"), spare).await["need"]["id"]
+            .as_i64()
+            .unwrap();
         Scene {
             activation,
             assignment_consented,
@@ -548,6 +566,42 @@ impl Scene {
             need,
             item,
             team,
+            spare_volunteer,
+            spare_need,
+        }
+    }
+
+    /// Brings the scene to where `row` can succeed for an allowed role (a team must be
+    /// prepared before it leaves, out before it returns, back before it reports), so the
+    /// matrix sees a 2xx and not only a 409.
+    async fn prime(&self, world: &World, row: &Row) {
+        let a = format!("/api/activations/{}", self.activation);
+        let t = format!("{a}/teams/{}", self.team);
+        let steps: Vec<(String, Value)> = match row.path.rsplit('/').next().unwrap_or("") {
+            "checkin" => vec![(
+                format!("{a}/volunteers/{}/checkout", self.spare_volunteer),
+                json!({}),
+            )],
+            "dispatch" => vec![(format!("{t}/prepare"), json!({ "orientation_done": true }))],
+            "return" => vec![
+                (format!("{t}/prepare"), json!({ "orientation_done": true })),
+                (format!("{t}/dispatch"), json!({})),
+            ],
+            "report" => vec![
+                (format!("{t}/prepare"), json!({ "orientation_done": true })),
+                (format!("{t}/dispatch"), json!({})),
+                (
+                    format!("{t}/return"),
+                    json!({ "injuries": false, "all_back": true }),
+                ),
+            ],
+            _ => Vec::new(),
+        };
+        if !row.path.starts_with("/api/activations/{id}/") || row.method == "GET" {
+            return;
+        }
+        for (path, body) in steps {
+            created(world.coordinator(), &path, body).await;
         }
     }
 }
@@ -686,8 +740,22 @@ fn request(row: &Row, world: &World, scene: Option<&Scene>) -> (String, Body) {
             ("{id}", s.activation),
             ("{shelter}", world.shelter_a),
             ("{assignment}", assignment),
-            ("{volunteer}", s.volunteer),
-            ("{need}", s.need),
+            (
+                "{volunteer}",
+                if row.path.ends_with("/checkin") || row.path.ends_with("/checkout") {
+                    s.spare_volunteer
+                } else {
+                    s.volunteer
+                },
+            ),
+            (
+                "{need}",
+                if row.path.ends_with("/status") {
+                    s.spare_need
+                } else {
+                    s.need
+                },
+            ),
             ("{item}", s.item),
             ("{team}", s.team),
         ] {
@@ -782,8 +850,8 @@ fn request(row: &Row, world: &World, scene: Option<&Scene>) -> (String, Body) {
         }
         (_, "/api/activations/{id}/equipment/{item}/adjust") => Body::Json(json!({ "add": 1 })),
         (_, "/api/activations/{id}/teams") => Body::Json(json!({
-            "need_id": scene.map_or(0, |s| s.need),
-            "leader_id": scene.map_or(0, |s| s.volunteer)
+            "need_id": scene.map_or(0, |s| s.spare_need),
+            "leader_id": scene.map_or(0, |s| s.spare_volunteer)
         })),
         (_, "/api/activations/{id}/teams/{team}/prepare") => {
             Body::Json(json!({ "orientation_done": true }))
@@ -872,10 +940,13 @@ async fn every_role_gets_what_the_access_matrix_says_on_every_route(app: TestApp
             situation if row.method == "GET" => Some(&read_scenes[situation]),
             situation => {
                 fresh = Scene::build(&world, situation).await;
+                fresh.prime(&world, row).await;
                 Some(&fresh)
             }
         };
         let mut proven = false;
+        let mut first_answer = String::new();
+        let mut first_status = 0u16;
         for who in ORDER {
             let session = if row.path == "/api/logout" {
                 &world.spare[&who]
@@ -889,6 +960,14 @@ async fn every_role_gets_what_the_access_matrix_says_on_every_route(app: TestApp
             let mut detail = String::new();
             if got == "allow" {
                 proven |= (200..300).contains(&status) || status == 101;
+                if first_answer.is_empty() {
+                    first_status = status;
+                    first_answer = format!(
+                        "{}: {status} {}",
+                        column(who),
+                        text.chars().take(100).collect::<String>()
+                    );
+                }
                 let leaked: Vec<&str> = must_not_see(who, &row.activation)
                     .into_iter()
                     .filter(|secret| text.contains(secret))
@@ -927,8 +1006,17 @@ async fn every_role_gets_what_the_access_matrix_says_on_every_route(app: TestApp
             }
         }
         if !proven && row.expected.values().any(|e| e == "allow") {
+            // Allowed with a conflict about the state of things only (a drill never
+            // discloses, a volunteer checks in once a day): anything else means the test's
+            // own request was wrong and proved nothing.
+            if first_status != 409 {
+                mismatches.push(format!(
+                    "| {} | {} | {} | {} | (every allowed role) | a 2xx or a 409 | {first_answer} | |",
+                    row.method, row.path, row.activation, row.person
+                ));
+            }
             unproven.push(format!(
-                "{} {} {} {}",
+                "{} {} {} {}: {first_answer}",
                 row.method, row.path, row.activation, row.person
             ));
         }
@@ -977,6 +1065,8 @@ async fn every_role_gets_what_the_access_matrix_says_on_every_route(app: TestApp
         need: 999_999,
         item: 999_999,
         team: 999_999,
+        spare_volunteer: 999_999,
+        spare_need: 999_999,
     };
     for row in &rows {
         for who in ORDER {
@@ -1048,7 +1138,7 @@ async fn every_role_gets_what_the_access_matrix_says_on_every_route(app: TestApp
     }
     if !unproven.is_empty() {
         eprintln!(
-            "rows where no allowed role got a 2xx (allowed with a 4xx such as 409 only):\n  {}",
+            "rows where no allowed role got a 2xx, only a 409 about the state of things:\n  {}",
             unproven.join("\n  ")
         );
     }
