@@ -15,6 +15,9 @@
 //! hand-kept list would drift like the table could. The live server then proves the reading:
 //! every route of the table is answered by a handler (not the fallback), and every method
 //! the table does not list for a path answers 405.
+//!
+//! Last, the gate comes first: each role the table denies is also sent ids that do not exist
+//! (and a body that is not JSON), and must still be refused rather than told what exists.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -882,7 +885,20 @@ async fn attempt(session: &Session, method: &str, path: &str, body: Body) -> (St
             Ok(mut terminal) => {
                 let snapshot = terminal.next().await;
                 terminal.close().await;
-                ("allow".into(), 101, snapshot.to_string())
+                // And every event of the activation, replayed from the first: what a
+                // terminal that was there all along has seen.
+                let mut seen = snapshot.to_string();
+                let last = snapshot["seq"].as_i64().expect("the snapshot's seq");
+                let mut replay = session.board(activation, Some(0)).await;
+                loop {
+                    let event = replay.next().await;
+                    seen.push_str(&event.to_string());
+                    if event["seq"].as_i64().is_none_or(|seq| seq >= last) {
+                        break;
+                    }
+                }
+                replay.close().await;
+                ("allow".into(), 101, seen)
             }
             Err(status) => (outcome(status.as_u16(), ""), status.as_u16(), String::new()),
         };
