@@ -109,6 +109,7 @@ async fn list_persons(
     user: CurrentUser,
     ApiQuery(filter): ApiQuery<persons::Filter>,
 ) -> Result<Json<Vec<persons::PersonView>>> {
+    super::visibility::may_see_register(&user)?;
     Ok(Json(persons::list(&state.store, &user, filter).await?))
 }
 
@@ -124,6 +125,7 @@ async fn show_person(
     ApiPath(resident_id): ApiPath<String>,
     ApiQuery(query): ApiQuery<PersonQuery>,
 ) -> Result<Json<persons::PersonRecord>> {
+    super::visibility::may_see_register(&user)?;
     Ok(Json(
         persons::get(&state.store, &user, &resident_id, query.activation).await?,
     ))
@@ -204,6 +206,7 @@ async fn export(
     user: CurrentUser,
     ApiQuery(query): ApiQuery<paper::PaperQuery>,
 ) -> Result<axum::response::Response> {
+    super::visibility::may_see_register(&user)?;
     let cp932 = matches!(
         query.encoding.as_deref(),
         Some("cp932" | "shift_jis" | "sjis")
@@ -222,6 +225,7 @@ async fn print(
     user: CurrentUser,
     ApiQuery(query): ApiQuery<paper::PaperQuery>,
 ) -> Result<axum::response::Html<String>> {
+    super::visibility::may_see_register(&user)?;
     Ok(axum::response::Html(
         paper::print(&state.store, &user, &query).await?,
     ))

@@ -27,22 +27,31 @@ impl Scope {
     }
 }
 
+/// Refuses the roles that never see the register. Routes call it before they look anything
+/// up, so a refused role learns nothing, not even whether an activation exists.
+pub fn may_see_register(user: &CurrentUser) -> Result<()> {
+    match user.role {
+        Role::Admin | Role::Coordinator => Ok(()),
+        Role::ShelterOperator | Role::Board => {
+            Err(AppError::Forbidden("your role does not see the register"))
+        }
+    }
+}
+
 pub async fn scope(
     store: &Store,
     user: &CurrentUser,
     activation: Option<&Activation>,
 ) -> Result<Scope> {
-    match user.role {
-        Role::Admin => Ok(Scope::Everyone),
-        Role::Coordinator => match activation {
-            Some(a) if a.kind == "real" && active_disclosure(store, a.id).await?.is_some() => {
-                Ok(Scope::Everyone)
-            }
-            _ => Ok(Scope::ConsentedOnly),
-        },
-        Role::ShelterOperator | Role::Board => {
-            Err(AppError::Forbidden("your role does not see the register"))
+    may_see_register(user)?;
+    if user.role == Role::Admin {
+        return Ok(Scope::Everyone);
+    }
+    match activation {
+        Some(a) if a.kind == "real" && active_disclosure(store, a.id).await?.is_some() => {
+            Ok(Scope::Everyone)
         }
+        _ => Ok(Scope::ConsentedOnly),
     }
 }
 

@@ -454,6 +454,17 @@ pub struct AssignedPerson {
     pub updates: Vec<Update>,
 }
 
+/// Whether `user` may read the list of `shelter_id`'s people: the centre and that shelter's
+/// operator. Checked before anything is looked up.
+pub(crate) fn may_read_list(user: &CurrentUser, shelter_id: i64) -> Result<()> {
+    if user.role == Role::ShelterOperator && user.shelter_id != Some(shelter_id) {
+        return Err(AppError::Forbidden(
+            "an operator sees only their own shelter's people",
+        ));
+    }
+    may_handle(user, shelter_id)
+}
+
 /// The people assigned to one shelter in an activation, with what the user may see of them.
 #[derive(Debug, Serialize)]
 pub struct ShelterList {
@@ -474,12 +485,7 @@ pub async fn list_for_shelter(
     shelter_id: i64,
     action: &str,
 ) -> Result<ShelterList> {
-    if user.role == Role::ShelterOperator && user.shelter_id != Some(shelter_id) {
-        return Err(AppError::Forbidden(
-            "an operator sees only their own shelter's people",
-        ));
-    }
-    may_handle(user, shelter_id)?;
+    may_read_list(user, shelter_id)?;
     // The operator sees their shelter's people: the assignment is the sharing (a drill only
     // ever assigns people who consented). Coordinators see as the register lets them.
     let scope = match user.role {

@@ -18,6 +18,10 @@ use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, Result};
 use crate::extract::{ApiJson, ApiJsonOrEmpty, ApiPath, ApiQuery};
 
+/// The centre: coordinators and admins. Routes check roles before they look anything up, so
+/// a refused role learns nothing, not even whether an activation exists.
+const CENTRE: &[Role] = &[Role::Coordinator, Role::Admin];
+
 /// A facility list is hundreds of rows; this is far more than any.
 const MAX_LIST_BYTES: usize = 16 * 1024 * 1024;
 
@@ -142,6 +146,7 @@ async fn shelter_list(
     user: CurrentUser,
     ApiPath((id, shelter)): ApiPath<(i64, i64)>,
 ) -> Result<Json<ShelterList>> {
+    assignments::may_read_list(&user, shelter)?;
     let activation = activations::get_one(&state.store, id).await?;
     Ok(Json(
         assignments::list_for_shelter(
@@ -160,6 +165,7 @@ async fn export(
     user: CurrentUser,
     ApiPath((id, shelter)): ApiPath<(i64, i64)>,
 ) -> Result<Response> {
+    assignments::may_read_list(&user, shelter)?;
     let activation = activations::get_one(&state.store, id).await?;
     let (file_name, bytes) = paper::export(&state.store, &user, &activation, shelter).await?;
     Ok(crate::register::paper::csv_download(
@@ -181,6 +187,7 @@ async fn print(
     user: CurrentUser,
     ApiQuery(query): ApiQuery<PrintQuery>,
 ) -> Result<Html<String>> {
+    assignments::may_read_list(&user, query.shelter)?;
     let activation = activations::get_one(&state.store, query.activation).await?;
     Ok(Html(
         paper::print(&state.store, &user, &activation, query.shelter).await?,
@@ -193,6 +200,7 @@ async fn assign(
     ApiPath(id): ApiPath<i64>,
     ApiJson(new): ApiJson<NewAssignment>,
 ) -> Result<(StatusCode, Json<Assignment>)> {
+    user.require(CENTRE)?;
     let activation = activations::get_one(&state.store, id).await?;
     let store = state.store.clone();
     let made = state
@@ -232,13 +240,13 @@ async fn assignment_list(
     ApiPath(id): ApiPath<i64>,
     ApiQuery(query): ApiQuery<AssignmentQuery>,
 ) -> Result<Json<AssignmentListing>> {
+    user.require(CENTRE)?;
     let activation = activations::get_one(&state.store, id).await?;
     match query.resident_id {
         Some(resident_id) => Ok(Json(AssignmentListing::History(
             assignments::history(&state.store, &user, &activation, &resident_id).await?,
         ))),
         None => {
-            user.require(&[Role::Coordinator, Role::Admin])?;
             let rows = assignments::active(&state.store, id).await?;
             Ok(Json(AssignmentListing::Active(
                 rows.into_iter()
@@ -259,6 +267,7 @@ async fn record_status(
     ApiPath((id, assignment)): ApiPath<(i64, i64)>,
     ApiJson(update): ApiJson<StatusUpdate>,
 ) -> Result<(StatusCode, Json<Update>)> {
+    user.require(&[Role::Admin, Role::Coordinator, Role::ShelterOperator])?;
     let activation = activations::get_one(&state.store, id).await?;
     let store = state.store.clone();
     let saved = state
@@ -281,6 +290,7 @@ async fn suggestions(
     ApiPath(id): ApiPath<i64>,
     ApiQuery(query): ApiQuery<SuggestionQuery>,
 ) -> Result<Json<Vec<Suggestion>>> {
+    user.require(CENTRE)?;
     let activation = activations::get_one(&state.store, id).await?;
     Ok(Json(
         suggest::for_person(&state.store, &user, &activation, &query.resident_id).await?,
@@ -300,6 +310,7 @@ async fn plan(
     ApiPath(id): ApiPath<i64>,
     ApiQuery(query): ApiQuery<PlanQuery>,
 ) -> Result<Json<DistrictPlan>> {
+    user.require(CENTRE)?;
     let activation = activations::get_one(&state.store, id).await?;
     let district = query
         .district
@@ -315,6 +326,7 @@ async fn confirm(
     ApiPath(id): ApiPath<i64>,
     ApiJson(confirmation): ApiJson<Confirmation>,
 ) -> Result<(StatusCode, Json<Vec<Assignment>>)> {
+    user.require(CENTRE)?;
     let activation = activations::get_one(&state.store, id).await?;
     let store = state.store.clone();
     let made = state

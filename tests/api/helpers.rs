@@ -601,3 +601,23 @@ macro_rules! for_each_backend {
     };
 }
 pub(crate) use for_each_backend;
+
+impl Session {
+    /// Any method with an optional body `(content type, bytes)`: (status, body text). For
+    /// tests that walk every route, whatever it answers.
+    pub async fn send_any(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> (u16, String) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("an HTTP method");
+        let mut request = self.request(method, path);
+        if let Some((content_type, bytes)) = body {
+            request = request.header("content-type", content_type).body(bytes);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("body"))
+    }
+}

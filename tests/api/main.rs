@@ -29,6 +29,7 @@ macro_rules! on_both_backends {
 }
 pub(crate) use on_both_backends;
 
+mod access;
 mod activations;
 mod auth;
 mod board;
