@@ -63,10 +63,20 @@ tokio::task_local! {
     static KEY: Arc<Pending>;
 }
 
-/// Keys whose first request is running in this process. A second request with one gets 409
-/// at once; across instances (PostgreSQL) the primary key makes the second wait and fail.
-static IN_FLIGHT: LazyLock<Mutex<HashSet<(i64, String)>>> =
+/// Keys whose first request is running in this process, by database (the store's address:
+/// tests run several servers in one process), user and key. A second request with one gets
+/// 409 at once; across instances (PostgreSQL) the primary key makes the second wait and fail.
+static IN_FLIGHT: LazyLock<Mutex<HashSet<InFlightKey>>> =
     LazyLock::new(|| Mutex::new(HashSet::new()));
+
+type InFlightKey = (usize, i64, String);
+
+fn store_identity(store: &crate::store::Store) -> usize {
+    match store {
+        crate::store::Store::Sqlite(s) => Arc::as_ptr(s) as usize,
+        crate::store::Store::Postgres(s) => Arc::as_ptr(s) as usize,
+    }
+}
 
 /// A request's key, waiting to be recorded by its write.
 #[derive(Debug)]
@@ -161,7 +171,7 @@ impl Pending {
 }
 
 /// Removes a key from [`IN_FLIGHT`] however the request ends (even if it is dropped).
-struct InFlight((i64, String));
+struct InFlight(InFlightKey);
 
 impl Drop for InFlight {
     fn drop(&mut self) {
@@ -256,10 +266,11 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         let Ok(mut set) = IN_FLIGHT.lock() else {
             return AppError::Internal(anyhow::anyhow!("idempotency set poisoned")).into_response();
         };
-        if !set.insert((user_id, key.clone())) {
+        let id = (store_identity(&state.store), user_id, key.clone());
+        if !set.insert(id.clone()) {
             return in_progress();
         }
-        InFlight((user_id, key.clone()))
+        InFlight(id)
     };
     let pending = Arc::new(Pending {
         user_id,
