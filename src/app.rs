@@ -103,11 +103,13 @@ impl AppState {
         F: Future<Output = Result<(T, Vec<Event>)>> + Send + 'static,
     {
         let hub = self.hub.clone();
-        let task = tokio::spawn(async move {
+        // The request's idempotency key goes with its write into the task.
+        let key = crate::idempotency::current();
+        let task = tokio::spawn(crate::idempotency::scoped(key, async move {
             let (value, events) = write.await?;
             hub.publish(&events);
             Ok(value)
-        });
+        }));
         task.await
             .map_err(|e| AppError::Internal(anyhow::anyhow!("write task failed: {e}")))?
     }
@@ -130,6 +132,10 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::board::router())
         .merge(crate::drills::control::router())
         .merge(crate::web::router())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::idempotency::layer,
+        ))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(SetResponseHeaderLayer::if_not_present(

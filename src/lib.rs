@@ -23,6 +23,7 @@ pub mod drills;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod idempotency;
 pub mod register;
 pub mod shelters;
 pub mod store;

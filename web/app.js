@@ -1646,13 +1646,29 @@
   function storageGet(key) { try { return localStorage.getItem(key); } catch (_) { return null; } }
   function storageSet(key, v) { try { localStorage.setItem(key, v); } catch (_) { /* private mode */ } }
 
+  // Each write carries a fresh Idempotency-Key; when the network drops it before an answer,
+  // it is sent once more with the same key, so the server applies it at most once (README).
+  function idempotencyKey() {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes); // randomUUID needs HTTPS; the centre's LAN may be plain HTTP
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
   async function api(method, path, body) {
     const opts = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
     if (body !== undefined) {
       opts.headers["Content-Type"] = "application/json";
       opts.body = JSON.stringify(body);
     }
-    const res = await fetch(path, opts);
+    const write = method !== "GET" && method !== "HEAD";
+    if (write) opts.headers["Idempotency-Key"] = idempotencyKey();
+    let res;
+    try {
+      res = await fetch(path, opts);
+    } catch (err) {
+      if (!write) throw err;
+      res = await fetch(path, opts); // the same key: applied once however many arrive
+    }
     let data = null;
     if (res.status !== 204) { try { data = await res.json(); } catch (_) { data = null; } }
     return { status: res.status, data };

@@ -113,24 +113,48 @@ macro_rules! on_pool {
 /// (group commit; see `sqlite::Group`), each in a savepoint of its own. The macro returns only
 /// after that COMMIT, so the write is on disk when it returns. PostgreSQL: an ordinary
 /// transaction; row locks serialise what must be serialised.
+///
+/// A request's idempotency key, if it has one not yet recorded (see `crate::idempotency`), is
+/// inserted first, inside the same transaction or savepoint: the write and its key are kept
+/// or lost together.
 #[macro_export]
 macro_rules! write_tx {
     ($store:expr, $tx:ident => $body:expr) => {
         match $store {
             $crate::store::Store::Sqlite(s) => {
                 let mut turn = s.enter().await?;
+                let key = $crate::idempotency::pending();
                 let result = {
                     let $tx = turn.conn();
-                    async { Ok::<_, $crate::error::AppError>($body) }.await
+                    async {
+                        if let Some(key) = &key {
+                            key.record_sqlite(&mut *$tx).await?;
+                        }
+                        Ok::<_, $crate::error::AppError>($body)
+                    }
+                    .await
                 };
                 turn.finish(result.is_ok()).await?;
+                if let (Some(key), true) = (&key, result.is_ok()) {
+                    key.committed();
+                }
                 result?
             }
             $crate::store::Store::Postgres(s) => {
+                let key = $crate::idempotency::pending();
                 let mut $tx = s.pool.begin().await?;
-                let result = async { Ok::<_, $crate::error::AppError>($body) }.await;
+                let result = async {
+                    if let Some(key) = &key {
+                        key.record_postgres(&mut *$tx).await?;
+                    }
+                    Ok::<_, $crate::error::AppError>($body)
+                }
+                .await;
                 let out = result?;
                 $tx.commit().await?;
+                if let Some(key) = &key {
+                    key.committed();
+                }
                 out
             }
         }
@@ -147,19 +171,40 @@ macro_rules! write_tx_or_discard {
         match $store {
             $crate::store::Store::Sqlite(s) => {
                 let mut turn = s.enter().await?;
+                let key = $crate::idempotency::pending();
                 let result = {
                     let $tx = turn.conn();
-                    async { Ok::<_, $crate::error::AppError>($body) }.await
+                    async {
+                        if let Some(key) = &key {
+                            key.record_sqlite(&mut *$tx).await?;
+                        }
+                        Ok::<_, $crate::error::AppError>($body)
+                    }
+                    .await
                 };
-                turn.finish(matches!(result, Ok(Ok(_)))).await?;
+                let kept = matches!(result, Ok(Ok(_)));
+                turn.finish(kept).await?;
+                if let (Some(key), true) = (&key, kept) {
+                    key.committed();
+                }
                 result?
             }
             $crate::store::Store::Postgres(s) => {
+                let key = $crate::idempotency::pending();
                 let mut $tx = s.pool.begin().await?;
-                let result = async { Ok::<_, $crate::error::AppError>($body) }.await;
+                let result = async {
+                    if let Some(key) = &key {
+                        key.record_postgres(&mut *$tx).await?;
+                    }
+                    Ok::<_, $crate::error::AppError>($body)
+                }
+                .await;
                 match result? {
                     Ok(value) => {
                         $tx.commit().await?;
+                        if let Some(key) = &key {
+                            key.committed();
+                        }
                         Ok(value)
                     }
                     Err(refusal) => {

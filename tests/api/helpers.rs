@@ -621,3 +621,73 @@ impl Session {
         (status, response.text().await.expect("body"))
     }
 }
+
+impl Session {
+    /// A write carrying `Idempotency-Key: key`: (status, body, whether the answer was a
+    /// replay), or the transport's error (a server killed mid-request) for the crash trials.
+    pub async fn send_keyed(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: &str,
+        body: &Value,
+    ) -> Result<(StatusCode, Value, bool), reqwest::Error> {
+        let response = self
+            .request(method, path)
+            .header("Idempotency-Key", key)
+            .json(body)
+            .send()
+            .await?;
+        let status = response.status();
+        let replayed = response.headers().get("idempotent-replayed").is_some();
+        let text = response.text().await?;
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Ok((status, body, replayed))
+    }
+}
+
+/// A `saigai-vc serve` process of the test's own (a real process, to be killed), its address
+/// read from what it prints once it listens, and `/healthz` answering ok before it is handed
+/// out.
+pub struct ServeProcess {
+    pub child: tokio::process::Child,
+    pub address: SocketAddr,
+}
+
+impl ServeProcess {
+    pub async fn start(database: &str) -> ServeProcess {
+        use tokio::io::{AsyncBufReadExt, BufReader};
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_saigai-vc"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--database", database])
+            .env("SAIGAI_LOG", "error")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start saigai-vc serve");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let address = tokio::time::timeout(PATIENCE, async {
+            while let Some(line) = lines.next_line().await.expect("read stdout") {
+                if let Some(url) = line.split("http://").nth(1) {
+                    return url
+                        .trim_end_matches('/')
+                        .parse::<SocketAddr>()
+                        .expect("address");
+                }
+            }
+            panic!("the server ended before printing its URL");
+        })
+        .await
+        .expect("the server starts");
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let (status, body) = Session::at(address).get("/healthz").await;
+        assert_eq!(status, StatusCode::OK, "healthz after start: {body}");
+        ServeProcess { child, address }
+    }
+
+    /// SIGKILL: no shutdown, no checkpoint, nothing flushed that was not flushed already.
+    pub async fn kill_9(mut self) {
+        self.child.start_kill().expect("kill -9");
+        self.child.wait().await.expect("reaped");
+    }
+}

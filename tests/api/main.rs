@@ -35,6 +35,7 @@ mod auth;
 mod board;
 mod browser;
 mod cli;
+mod crash;
 mod dispatch;
 mod drill_control;
 mod drills;
