@@ -421,7 +421,10 @@ async fn measure(
 
 /// Opens `count` terminals that upgrade and then never read a byte, on sockets with a small
 /// receive buffer: the server's writes to them block once a few frames are queued.
-async fn connect_stuck(server: &Server, count: usize) -> anyhow::Result<Vec<tokio::net::TcpStream>> {
+async fn connect_stuck(
+    server: &Server,
+    count: usize,
+) -> anyhow::Result<Vec<tokio::net::TcpStream>> {
     use tokio::io::AsyncWriteExt;
     let token = server.token.as_deref().unwrap_or_default();
     let mut streams = Vec::with_capacity(count);
@@ -447,10 +450,9 @@ async fn closed_by_server(streams: Vec<tokio::net::TcpStream>) -> usize {
     use tokio::io::AsyncReadExt;
     let reads = streams.into_iter().map(|mut stream| async move {
         let mut sink = Vec::new();
-        matches!(
-            tokio::time::timeout(Duration::from_secs(2), stream.read_to_end(&mut sink)).await,
-            Ok(_)
-        )
+        tokio::time::timeout(Duration::from_secs(2), stream.read_to_end(&mut sink))
+            .await
+            .is_ok()
     });
     futures_util::future::join_all(reads)
         .await
@@ -640,17 +642,23 @@ fn print_stuck_table(summaries: &[Summary]) {
     println!();
     println!(
         "terminals that never read: {} healthy terminals alone, then with {} stuck ones",
-        alone.terminals,
-        stuck.stuck
+        alone.terminals, stuck.stuck
     );
-    println!("{:<32}{:>12}{:>12}", "", alone.kind.label(), stuck.kind.label());
+    println!(
+        "{:<32}{:>12}{:>12}",
+        "",
+        alone.kind.label(),
+        stuck.kind.label()
+    );
     let row = |label: &str, f: &dyn Fn(&Summary) -> String| {
         println!("{label:<32}{:>12}{:>12}", f(alone), f(stuck));
     };
     row("healthy p50 latency (ms)", &|s| format!("{:.1}", s.p50_ms));
     row("healthy p99 latency (ms)", &|s| format!("{:.1}", s.p99_ms));
     row("healthy messages lost", &|s| format!("{}", s.lost));
-    row("server memory at the end (MiB)", &|s| format!("{:.1}", s.rss_end_mib));
+    row("server memory at the end (MiB)", &|s| {
+        format!("{:.1}", s.rss_end_mib)
+    });
     row("stuck closed by the server", &|s| {
         format!("{}/{}", s.stuck_closed, s.stuck)
     });
