@@ -54,8 +54,14 @@ fuzz_target!(|data: &[u8]| {
         today: chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
         ..ImportOptions::default()
     };
-    // Lines as the import counts them: the header is line 1, and only `\n` ends a line.
-    let lines = csv.iter().filter(|&&b| b == b'\n').count() + 1;
+    // Lines as an editor counts them: the header is line 1, and `\r\n`, `\n` and a lone `\r`
+    // each end a line.
+    let lines = csv
+        .iter()
+        .zip(std::iter::once(&0).chain(csv))
+        .filter(|&(&b, &before)| b == b'\r' || (b == b'\n' && before != b'\r'))
+        .count()
+        + 1;
 
     let parsed = match parse_register(csv, &options) {
         Ok(parsed) => parsed,

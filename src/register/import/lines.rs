@@ -3,9 +3,11 @@
 //! it skipped and, with CRLF, before the previous record's `\n`. A record really starts at
 //! the first byte after that position that is not a line break. So the file is handed to
 //! the CSV reader through [`Tracked`], which notes where each run of line-break bytes lies
-//! and how many `\n` it holds; a record's line is one more than the `\n`s in the runs
-//! that begin at or before its position. Only the runs the CSV reader has read ahead are
-//! kept.
+//! and how many line ends it holds; a record's line is one more than the line ends in the
+//! runs that begin at or before its position. Only the runs the CSV reader has read ahead
+//! are kept. A line end is `\r\n`, `\n` or a lone `\r`: the CSV reader ends a record at
+//! each of them (old Mac exports end lines with `\r` alone), and so does every editor a
+//! staff member would open the file in to find the line named.
 
 use std::collections::VecDeque;
 use std::io::{self, Read};
@@ -20,11 +22,13 @@ pub(crate) struct Tracked<R> {
     line: usize,
 }
 
-/// A run of `\r` and `\n` bytes: `[start, end)`, holding `newlines` `\n`s.
+/// A run of `\r` and `\n` bytes: `[start, end)`, holding `newlines` line ends.
 struct BreakRun {
     start: u64,
     end: u64,
     newlines: usize,
+    /// The run's last byte is `\r`: a `\n` opening the next read ends the same line.
+    ends_in_cr: bool,
 }
 
 impl<R> Tracked<R> {
@@ -65,30 +69,41 @@ impl<R> Tracked<R> {
                 .iter()
                 .take_while(|b| matches!(b, b'\r' | b'\n'))
                 .count();
-            let newlines = bytes[start..start + len]
-                .iter()
-                .filter(|b| **b == b'\n')
-                .count();
+            let run = &bytes[start..start + len];
             let (start_at, end_at) = (
                 self.offset + start as u64,
                 self.offset + (start + len) as u64,
             );
+            let ends_in_cr = run.last() == Some(&b'\r');
             match self.runs.back_mut() {
                 // A run cut in two by the end of the previous read.
-                Some(run) if run.end == start_at => {
-                    run.end = end_at;
-                    run.newlines += newlines;
+                Some(before) if before.end == start_at => {
+                    before.newlines += line_ends(run, before.ends_in_cr);
+                    before.end = end_at;
+                    before.ends_in_cr = ends_in_cr;
                 }
                 _ => self.runs.push_back(BreakRun {
                     start: start_at,
                     end: end_at,
-                    newlines,
+                    newlines: line_ends(run, false),
+                    ends_in_cr,
                 }),
             }
             at = start + len;
         }
         self.offset += bytes.len() as u64;
     }
+}
+
+/// The line ends in `bytes`: every `\r`, and every `\n` but one right after a `\r`.
+/// `after_cr`: the byte just before `bytes` was a `\r`.
+pub(crate) fn line_ends(bytes: &[u8], after_cr: bool) -> usize {
+    let before = std::iter::once(if after_cr { b'\r' } else { 0 }).chain(bytes.iter().copied());
+    bytes
+        .iter()
+        .zip(before)
+        .filter(|&(&b, before)| b == b'\r' || (b == b'\n' && before != b'\r'))
+        .count()
 }
 
 impl<R: Read> Read for Tracked<R> {
@@ -142,7 +157,9 @@ mod tests {
                 &[1, 4],
                 "CRLF breaks inside quotes",
             ),
-            ("a\rb\rc", &[1, 1, 1], "CR alone is no new line"),
+            ("a\rb\rc", &[1, 2, 3], "CR alone ends a line (old Mac)"),
+            ("a\r\rb\r", &[1, 3], "blank CR lines"),
+            ("a\r\n\rb\n\r\nc", &[1, 3, 5], "CR, LF and CRLF mixed"),
         ];
         for (text, want, case) in cases {
             for chunk in [1, 2, 3, 7, 64 * 1024] {

@@ -79,20 +79,22 @@ fn read_full<R: Read>(source: &mut R, block: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
-/// Counts the `\n`s before `offset`, for the line of a refused byte (a rare path, so the
-/// file is read again rather than counted all along).
+/// Counts the line ends before `offset` (as `lines::line_ends` does), for the line of a
+/// refused byte (a rare path, so the file is read again rather than counted all along).
 fn newlines_before<R: Read + Seek>(source: &mut R, offset: u64) -> io::Result<usize> {
     source.seek(SeekFrom::Start(0))?;
     let mut block = vec![0; BLOCK];
     let mut left = offset;
     let mut newlines = 0;
+    let mut after_cr = false;
     while left > 0 {
         let want = block.len().min(left as usize);
         let n = read_full(source, &mut block[..want])?;
         if n == 0 {
             break;
         }
-        newlines += memchr::memchr_iter(b'\n', &block[..n]).count();
+        newlines += super::lines::line_ends(&block[..n], after_cr);
+        after_cr = block[n - 1] == b'\r';
         left -= n as u64;
     }
     Ok(newlines)

@@ -657,10 +657,25 @@ fn undecodable_bytes_in_an_ignored_column_still_refuse_the_row() {
 fn line_endings_do_not_change_the_result() {
     let lf = "宛名番号,氏名,住所,備考\n1,山田,横浜市,\"a\nb\"\n2,森,川崎市,\n";
     let crlf = lf.replace('\n', "\r\n");
+    // Old Mac exports end lines with a lone CR; an editor shows them as lines, and so must
+    // the line numbers in the import report.
+    let cr = lf.replace('\n', "\r");
     let a = parse_register(lf.as_bytes(), &options()).unwrap();
     let b = parse_register(crlf.as_bytes(), &options()).unwrap();
+    let c = parse_register(cr.as_bytes(), &options()).unwrap();
     assert_eq!(lines(&a), [2, 4], "LF lines");
     assert_eq!(lines(&b), [2, 4], "CRLF lines");
+    assert_eq!(lines(&c), [2, 4], "CR lines");
+    assert_eq!(
+        a.records[1].1, c.records[1].1,
+        "same person with CR line ends"
+    );
+    let refused = "宛名番号,氏名,住所\r1,山田,横浜市\r2,\u{0},川崎市\r";
+    let err = parse_register(refused.as_bytes(), &options()).unwrap_err();
+    assert!(
+        err.to_string().contains("3行目"),
+        "NUL after CR lines: {err}"
+    );
     assert_eq!(
         a.records[0].1.notes.as_deref(),
         Some("a\nb"),
