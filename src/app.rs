@@ -9,12 +9,13 @@ use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::get;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::password::Hasher;
 use crate::error::{AppError, Result};
@@ -115,23 +116,38 @@ impl AppState {
     }
 }
 
+/// Each capability's routes with their description (see `openapi`), before state and layers.
+pub fn routes() -> OpenApiRouter<AppState> {
+    modules()
+        .into_iter()
+        .fold(OpenApiRouter::new(), |all, (_, routes)| all.merge(routes))
+}
+
+/// Each capability's routes, by module.
+pub(crate) fn modules() -> Vec<(&'static str, OpenApiRouter<AppState>)> {
+    vec![
+        ("app", OpenApiRouter::new().routes(routes!(healthz))),
+        ("openapi", crate::openapi::router()),
+        ("auth", crate::auth::router()),
+        ("activations", crate::activations::router()),
+        ("register", crate::register::router().into()),
+        ("shelters", crate::shelters::router().into()),
+        ("dispatch", crate::dispatch::router().into()),
+        ("drills", crate::drills::router().into()),
+        ("audit", crate::audit::router()),
+        ("board", crate::board::router()),
+        ("drills::control", crate::drills::control::router().into()),
+        ("web", crate::web::router()),
+    ]
+}
+
 /// The whole HTTP surface: each capability's router, the board's websocket, the web page.
 pub fn app(state: AppState) -> Router {
     // Everything the page needs is served from here: no CDN, no inline script.
     let csp =
         "default-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'";
-    Router::new()
-        .route("/healthz", get(healthz))
-        .merge(crate::auth::router())
-        .merge(crate::activations::router())
-        .merge(crate::register::router())
-        .merge(crate::shelters::router())
-        .merge(crate::dispatch::router())
-        .merge(crate::drills::router())
-        .merge(crate::audit::router())
-        .merge(crate::board::router())
-        .merge(crate::drills::control::router())
-        .merge(crate::web::router())
+    let (routes, _) = routes().split_for_parts();
+    routes
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::idempotency::layer,
@@ -175,16 +191,43 @@ async fn method_not_allowed() -> AppError {
     AppError::MethodNotAllowed
 }
 
+/// Whether the server can reach its database (200) or not (503): for load balancers and
+/// monitoring.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct Health {
+    /// `ok` or `unavailable`.
+    status: &'static str,
+    /// The engine, when reachable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    database: Option<crate::store::Engine>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "server",
+    security(()),
+    responses(
+        (status = 200, description = "The database is reachable.", body = Health),
+        (status = 503, description = "The database is not reachable.", body = Health),
+    )
+)]
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     if state.store.is_reachable().await {
         (
             StatusCode::OK,
-            axum::Json(serde_json::json!({ "status": "ok", "database": state.store.engine() })),
+            axum::Json(Health {
+                status: "ok",
+                database: Some(state.store.engine()),
+            }),
         )
     } else {
         (
             StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(serde_json::json!({ "status": "unavailable" })),
+            axum::Json(Health {
+                status: "unavailable",
+                database: None,
+            }),
         )
     }
 }

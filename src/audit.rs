@@ -13,7 +13,7 @@ use crate::error::Result;
 use crate::store::{Store, Timestamp, on_pool};
 
 /// One audited action, as stored.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub id: i64,
     pub at: Timestamp,
@@ -133,27 +133,48 @@ pub async fn verify(store: &Store) -> Result<Option<i64>> {
 }
 
 /// `GET /api/audit?limit=N` (admin): the newest entries and whether the chain is intact.
-pub fn router() -> axum::Router<crate::app::AppState> {
-    axum::Router::new().route("/api/audit", axum::routing::get(show))
+pub fn router() -> utoipa_axum::router::OpenApiRouter<crate::app::AppState> {
+    utoipa_axum::router::OpenApiRouter::new().routes(utoipa_axum::routes!(show))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct AuditQuery {
+    /// At most this many entries, newest first (1 to 10,000; default 200).
     limit: Option<i64>,
 }
 
+/// The audit log's newest entries and whether its hash chain is intact.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct AuditPage {
+    entries: Vec<AuditEntry>,
+    /// Every entry follows on from the one before (`saigai-vc audit verify` checks the same).
+    chain_intact: bool,
+    /// The first entry that does not follow on, when the chain is broken.
+    broken_at: Option<i64>,
+}
+
+/// The audit log: who read, exported or printed personal data, changed consent or disclosure.
+/// Admins only.
+#[utoipa::path(
+    get,
+    path = "/api/audit",
+    tag = "audit",
+    params(AuditQuery),
+    responses((status = 200, description = "The newest entries, newest first.", body = AuditPage))
+)]
 async fn show(
     axum::extract::State(state): axum::extract::State<crate::app::AppState>,
     user: crate::auth::CurrentUser,
     crate::extract::ApiQuery(query): crate::extract::ApiQuery<AuditQuery>,
-) -> Result<axum::Json<serde_json::Value>> {
+) -> Result<axum::Json<AuditPage>> {
     user.require(&[crate::auth::Role::Admin])?;
     let entries = latest(&state.store, query.limit.unwrap_or(200).clamp(1, 10_000)).await?;
     let broken_at = verify(&state.store).await?;
-    Ok(axum::Json(serde_json::json!({
-        "entries": entries,
-        "chain_intact": broken_at.is_none(),
-        "broken_at": broken_at,
-    })))
+    Ok(axum::Json(AuditPage {
+        entries,
+        chain_intact: broken_at.is_none(),
+        broken_at,
+    }))
 }

@@ -24,6 +24,7 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod idempotency;
+pub mod openapi;
 pub mod register;
 pub mod shelters;
 pub mod store;

@@ -1,11 +1,13 @@
 //! Announcements (お知らせ): centre-wide notices on the board, such as "the 13:00 shift
 //! gathers at the car park" or "heat warning: rest every 20 minutes".
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::app::AppState;
 use crate::auth::{CurrentUser, Role};
@@ -17,11 +19,11 @@ use crate::store::{Store, Timestamp, on_pool, write_tx};
 /// Long enough for a shift briefing, short enough to read on a wall screen.
 const MAX_CHARS: usize = 2000;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/activations/{id}/announcements", get(list).post(post))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list, post))
 }
 
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, ToSchema)]
 pub struct Announcement {
     pub id: i64,
     pub text: String,
@@ -29,7 +31,7 @@ pub struct Announcement {
     pub posted_at: Timestamp,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewAnnouncement {
     text: String,
@@ -84,6 +86,14 @@ pub async fn latest(store: &Store, activation_id: i64, limit: i64) -> Result<Vec
     Ok(rows)
 }
 
+/// The activation's announcements, newest first (at most 500).
+#[utoipa::path(
+    get,
+    path = "/api/activations/{id}/announcements",
+    tag = "announcements",
+    params(("id" = i64, Path, description = "The activation.")),
+    responses((status = 200, description = "Announcements, newest first.", body = Vec<Announcement>))
+)]
 async fn list(
     State(state): State<AppState>,
     _user: CurrentUser,
@@ -93,6 +103,15 @@ async fn list(
     Ok(Json(latest(&state.store, id, 500).await?))
 }
 
+/// Posts a centre-wide announcement (お知らせ) to the board. Coordinators and admins.
+#[utoipa::path(
+    post,
+    path = "/api/activations/{id}/announcements",
+    tag = "announcements",
+    params(("id" = i64, Path, description = "The activation.")),
+    request_body = NewAnnouncement,
+    responses((status = 201, description = "The announcement, as the board shows it.", body = Announcement))
+)]
 async fn post(
     State(state): State<AppState>,
     user: CurrentUser,

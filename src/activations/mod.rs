@@ -4,11 +4,13 @@
 
 pub mod announcements;
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use announcements::Announcement;
 
@@ -19,17 +21,17 @@ use crate::events::{self, Actor};
 use crate::extract::{ApiJson, ApiPath};
 use crate::store::{Store, Timestamp, on_pool, write_tx};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/activations", get(list).post(create))
-        .route("/api/activations/{id}", get(show).delete(delete))
-        .route("/api/activations/{id}/close", post(close))
-        .route("/api/activations/{id}/events", get(event_log))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, delete))
+        .routes(routes!(close))
+        .routes(routes!(event_log))
         .merge(announcements::router())
 }
 
 /// The two kinds, never mixed: a drill must never change a real activation's records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// 訓練
@@ -47,11 +49,13 @@ impl Kind {
     }
 }
 
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, ToSchema)]
 pub struct Activation {
     pub id: i64,
     pub name: String,
+    /// `drill` (訓練) or `real` (災害対応).
     pub kind: String,
+    /// `open` or `closed`.
     pub status: String,
     pub opened_at: Timestamp,
     pub closed_at: Option<Timestamp>,
@@ -73,7 +77,7 @@ pub struct NewActivation {
 
 /// The body of `POST /api/activations`: a new activation and, for a drill played from a
 /// scenario, the scenario's key.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateActivation {
     name: String,
@@ -252,6 +256,14 @@ pub async fn delete_drill(store: &Store, id: i64, actor: &Actor) -> Result<()> {
     Ok(())
 }
 
+/// Deletes a drill and everything recorded in it. A real activation is never deleted (409).
+#[utoipa::path(
+    delete,
+    path = "/api/activations/{id}",
+    tag = "activations",
+    params(("id" = i64, Path, description = "The activation.")),
+    responses((status = 204, description = "The drill and its records are gone."))
+)]
 async fn delete(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -270,10 +282,25 @@ async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Every activation, drills and real ones, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/activations",
+    tag = "activations",
+    responses((status = 200, description = "The activations.", body = Vec<Activation>))
+)]
 async fn list(State(state): State<AppState>, _user: CurrentUser) -> Result<Json<Vec<Activation>>> {
     Ok(Json(list_all(&state.store).await?))
 }
 
+/// One activation.
+#[utoipa::path(
+    get,
+    path = "/api/activations/{id}",
+    tag = "activations",
+    params(("id" = i64, Path, description = "The activation.")),
+    responses((status = 200, description = "The activation.", body = Activation))
+)]
 async fn show(
     State(state): State<AppState>,
     _user: CurrentUser,
@@ -282,6 +309,14 @@ async fn show(
     Ok(Json(get_one(&state.store, id).await?))
 }
 
+/// Declares an activation: a drill (訓練) or a real event (災害対応). Admins only.
+#[utoipa::path(
+    post,
+    path = "/api/activations",
+    tag = "activations",
+    request_body = CreateActivation,
+    responses((status = 201, description = "The new activation.", body = Activation))
+)]
 async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -305,6 +340,14 @@ async fn create(
     Ok((StatusCode::CREATED, Json(activation)))
 }
 
+/// Closes an activation: its records stay, no more changes are taken. Admins only.
+#[utoipa::path(
+    post,
+    path = "/api/activations/{id}/close",
+    tag = "activations",
+    params(("id" = i64, Path, description = "The activation.")),
+    responses((status = 200, description = "The closed activation.", body = Activation))
+)]
 async fn close(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -325,6 +368,13 @@ async fn close(
 
 /// `GET /api/activations/{id}/events?after=SEQ&limit=N`: the event log, oldest first, for
 /// audit and review. Coordinators and admins only: events carry what was changed.
+#[utoipa::path(
+    get,
+    path = "/api/activations/{id}/events",
+    tag = "activations",
+    params(("id" = i64, Path, description = "The activation."), EventPage),
+    responses((status = 200, description = "Events after `after`, oldest first.", body = Vec<crate::events::WireEventSchema>))
+)]
 async fn event_log(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -343,8 +393,11 @@ async fn event_log(
     Ok(Json(body))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct EventPage {
+    /// Only events with a larger `seq` (default 0: from the start).
     after: Option<i64>,
+    /// At most this many (1 to 10,000; default 1,000).
     limit: Option<i64>,
 }

@@ -28,7 +28,9 @@ pub use routes::router;
 pub const SESSION_COOKIE: &str = "saigai_session";
 
 /// The roles of DOMAIN.md.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 #[clap(rename_all = "snake_case")]
 pub enum Role {
@@ -66,9 +68,10 @@ impl Role {
 
 /// The logged-in user of a request. Taking it as an argument is what makes a route
 /// require a session: without one the request is answered 401 before the handler runs.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct CurrentUser {
     #[serde(skip)]
+    #[schema(ignore)]
     pub id: i64,
     pub username: String,
     pub role: Role,

@@ -3,12 +3,14 @@
 //! A login takes its account's turn, checks the failure limits (429 before any hashing), then
 //! verifies the password on the bounded hasher (503 when it is full); see `limits`.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::limits::{self, ClientAddress, Keys};
 use super::{CurrentUser, Role, SESSION_COOKIE, new_token, token_hash, users};
@@ -17,20 +19,20 @@ use crate::error::AppError;
 use crate::extract::ApiJson;
 use crate::store::{Timestamp, on_pool};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/login", post(login))
-        .route("/api/logout", post(logout))
-        .route("/api/me", get(me))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct Login {
     username: String,
     password: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct LoggedIn {
     token: String,
     role: Role,
@@ -38,6 +40,20 @@ struct LoggedIn {
     shelter_id: Option<i64>,
 }
 
+/// Logs in: answers a session token and sets it as an HttpOnly cookie. Failed attempts are
+/// limited per account and per client address (429 with `Retry-After`).
+#[utoipa::path(
+    post,
+    path = "/api/login",
+    tag = "auth",
+    security(()),
+    request_body = Login,
+    responses(
+        (status = 200, description = "Logged in; the `Set-Cookie` header carries the same token.", body = LoggedIn),
+        (status = 401, description = "Wrong user name or password.", body = crate::openapi::ErrorBody),
+        (status = 429, description = "Too many failed logins for this account or address.", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn login(
     State(state): State<AppState>,
     client: ClientAddress,
@@ -92,6 +108,14 @@ fn session_cookie(token: &str, max_age: i64, secure: bool) -> HeaderValue {
     .expect("token is URL-safe base64")
 }
 
+/// Ends the session of the token or cookie sent, if any, and clears the cookie.
+#[utoipa::path(
+    post,
+    path = "/api/logout",
+    tag = "auth",
+    security(()),
+    responses((status = 204, description = "Logged out (also when there was no session)."))
+)]
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
     if let Some(token) = super::request_token(&headers) {
         on_pool!(&state.store, pool => {
@@ -102,6 +126,13 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
 }
 
+/// The user of this session.
+#[utoipa::path(
+    get,
+    path = "/api/me",
+    tag = "auth",
+    responses((status = 200, description = "The session's user.", body = CurrentUser))
+)]
 async fn me(user: CurrentUser) -> Json<CurrentUser> {
     Json(user)
 }

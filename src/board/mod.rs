@@ -11,7 +11,6 @@ mod snapshot;
 
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::State;
 use axum::extract::ws::{
     CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade,
@@ -19,7 +18,6 @@ use axum::extract::ws::{
 };
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
-use axum::routing::get;
 use futures_util::SinkExt;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
@@ -41,16 +39,34 @@ const READ_BUFFER: usize = 512;
 const MAX_BATCH: usize = 64;
 const MAX_INCOMING_MESSAGE: usize = 16 * 1024;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/ws/board", get(upgrade))
+pub fn router() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::new().routes(utoipa_axum::routes!(upgrade))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct BoardQuery {
+    /// The activation whose board to show.
     activation: i64,
+    /// The last `seq` this terminal has: resume after it (no snapshot, no gap).
     since: Option<i64>,
 }
 
+/// The live board, a websocket. Any role. The first message is
+/// `{"type":"snapshot","seq":N,"data":{...}}` (or, with `since`, the events after it); then
+/// each event as `{"type","seq","at","by","data"}` in `seq` order, with no gap or duplicate.
+/// The server pings; a terminal silent for two intervals is closed. A browser upgrade from a
+/// foreign `Origin` is refused (403).
+#[utoipa::path(
+    get,
+    path = "/ws/board",
+    tag = "board",
+    params(BoardQuery),
+    responses(
+        (status = 101, description = "Switched to the websocket protocol."),
+        (status = 400, description = "Not a websocket upgrade, or a malformed query.", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn upgrade(
     State(state): State<AppState>,
     user: CurrentUser,

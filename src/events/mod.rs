@@ -46,6 +46,23 @@ struct WireEvent<'a> {
     data: &'a RawValue,
 }
 
+/// An event as the API and the board's websocket carry it (the description of [`WireEvent`]).
+#[derive(utoipa::ToSchema)]
+#[schema(as = Event)]
+#[allow(dead_code)] // Only its schema is used.
+pub struct WireEventSchema {
+    /// What happened: `announcement_posted`, `safety_recorded`, `team_dispatched`, ...
+    #[schema(rename = "type")]
+    kind: String,
+    /// The event's place in its activation's log: 1, 2, 3, ... with no gap.
+    seq: i64,
+    at: Timestamp,
+    /// Who made the change (a user name).
+    by: String,
+    /// What changed; its shape depends on `type`.
+    data: serde_json::Value,
+}
+
 impl Event {
     /// The text frame terminals receive, serialised once and shared by every terminal.
     pub fn to_wire(&self) -> String {

@@ -10,7 +10,7 @@
 //! request is allowed, its body is also searched for what that role must not see there:
 //! people's names and phones, volunteers' and requesters' names.
 //!
-//! The routes are read from the source (`.route("PATH", get(..).post(..))` in `src/`), not
+//! The routes are read from the API description the code generates (`/api/openapi.json`), not
 //! from a list kept beside the code: axum's `Router` cannot list its routes, and a second
 //! hand-kept list would drift like the table could. The live server then proves the reading:
 //! every route of the table is answered by a handler (not the fallback), and every method
@@ -20,7 +20,6 @@
 //! (and a body that is not JSON), and must still be refused rather than told what exists.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 use reqwest::StatusCode;
 use saigai_vc::auth::Role;
@@ -149,144 +148,20 @@ fn matrix() -> Vec<Row> {
 // The routes of the source
 // ---------------------------------------------------------------------------------------
 
-/// Every `(METHOD, PATH)` routed in `src/`, read from the `.route("PATH", ...)` calls.
+/// Every `(METHOD, PATH)` the server routes: the API description's operations. Routes are
+/// declared with `utoipa_axum::routes!`, which routes and describes in one step (a unit test
+/// in `src/openapi.rs` keeps any other way of routing out of `src/`).
 fn routes_in_source() -> BTreeSet<(String, String)> {
-    let mut files = Vec::new();
-    collect_rs(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
-        &mut files,
-    );
+    let doc = serde_json::to_value(saigai_vc::openapi::document()).unwrap();
     let mut routes = BTreeSet::new();
-    for file in files {
-        let text = std::fs::read_to_string(&file).unwrap();
-        // Comments may mention routes; only code routes.
-        let code: String = text
-            .lines()
-            .map(|l| match l.trim_start().starts_with("//") {
-                true => "",
-                false => l,
-            })
-            .collect::<Vec<_>>()
-            .join("\n");
-        for other in [
-            ".nest(",
-            ".nest_service(",
-            ".route_service(",
-            "on(MethodFilter",
-        ] {
-            assert!(
-                !code.contains(other),
-                "{} routes with {other}: teach routes_in_source to read it",
-                file.display()
-            );
-        }
-        let mut rest = code.as_str();
-        while let Some(at) = rest.find(".route(") {
-            rest = &rest[at + ".route(".len()..];
-            let args = rest.trim_start();
-            let path = args
-                .strip_prefix('"')
-                .and_then(|a| a.split_once('"'))
-                .map(|(p, _)| p.to_string())
-                .unwrap_or_else(|| {
-                    panic!(
-                        "{}: a .route( whose path is not a string literal: {}",
-                        file.display(),
-                        &args[..args.len().min(60)]
-                    )
-                });
-            let after_path = &args[path.len() + 2..];
-            let handler = call_argument(after_path);
-            let methods = methods_of(handler);
-            assert!(
-                !methods.is_empty(),
-                "{}: no method read for {path}: {handler}",
-                file.display()
-            );
-            for method in methods {
-                routes.insert((method, path.clone()));
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in ["get", "put", "post", "delete", "patch", "head", "options"] {
+            if item.get(method).is_some() {
+                routes.insert((method.to_ascii_uppercase(), path.clone()));
             }
         }
     }
     routes
-}
-
-fn collect_rs(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            collect_rs(&path, out);
-        } else if path.extension().is_some_and(|x| x == "rs") {
-            out.push(path);
-        }
-    }
-}
-
-/// The text after the path up to the `)` that closes `.route(`.
-fn call_argument(text: &str) -> &str {
-    let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    for (i, c) in text.char_indices() {
-        if in_string {
-            match (escaped, c) {
-                (true, _) => escaped = false,
-                (false, '\\') => escaped = true,
-                (false, '"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match c {
-            '"' => in_string = true,
-            '(' => depth += 1,
-            ')' if depth == 0 => return &text[..i],
-            ')' => depth -= 1,
-            _ => {}
-        }
-    }
-    panic!("unclosed .route(: {text}");
-}
-
-/// The methods of a method router expression such as `get(a).post(b).layer(..)`: the
-/// names called at the top level of the expression.
-fn methods_of(handler: &str) -> Vec<String> {
-    let known = [
-        "get", "post", "put", "delete", "patch", "head", "options", "any",
-    ];
-    let mut out = Vec::new();
-    let mut depth = 0usize;
-    let mut previous = ',';
-    let chars: Vec<char> = handler.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        match c {
-            '(' => depth += 1,
-            ')' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        if depth == 0 && (c.is_alphabetic() || c == '_') && matches!(previous, ',' | '.') {
-            let start = i;
-            while i < chars.len()
-                && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == ':')
-            {
-                i += 1;
-            }
-            let name: String = chars[start..i].iter().collect();
-            let last = name.rsplit("::").next().unwrap_or_default();
-            if chars.get(i) == Some(&'(') && known.contains(&last) {
-                out.push(last.to_ascii_uppercase());
-            }
-            previous = 'x';
-            continue;
-        }
-        if !c.is_whitespace() {
-            previous = c;
-        }
-        i += 1;
-    }
-    out
 }
 
 /// A new route without a row fails here, and so does a row whose route is gone.
