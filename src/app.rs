@@ -136,7 +136,7 @@ pub(crate) fn modules() -> Vec<(&'static str, OpenApiRouter<AppState>)> {
         ("drills", crate::drills::router()),
         ("audit", crate::audit::router()),
         ("board", crate::board::router()),
-        ("drills::control", crate::drills::control::router().into()),
+        ("drills::control", crate::drills::control::router()),
         ("web", crate::web::router()),
     ]
 }

@@ -248,7 +248,7 @@ async fn review_json(
     Ok(Json(review(&state.store, id).await?))
 }
 
-/// The review as a printable page (A4), charts inline, stamped with who printed it.
+/// The review as a printable page, charts inline, stamped with who printed it.
 /// Coordinators and admins.
 #[utoipa::path(
     get,
