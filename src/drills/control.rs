@@ -209,9 +209,10 @@ impl Entry {
     }
 }
 
-/// The drill scenarios this server offers: the shipped ones and the council's own
-/// (`serve --drills DIR`, read afresh on every request), those that can be started first.
-/// A file with problems is listed with them. Admins only.
+/// The drill scenarios this server offers. Admins only.
+///
+/// The shipped ones and the council's own (`serve --drills DIR`, read afresh on every
+/// request), those that can be started first. A file with problems is listed with them.
 #[utoipa::path(
     get,
     path = "/api/drills/scenarios",
@@ -566,7 +567,7 @@ struct StartRun {
     /// Drill time per real time: 1 (the default) plays in real time, 60 plays an hour's
     /// drill in a minute. More than 0, at most 100,000.
     #[serde(default = "one")]
-    #[schema(default = 1.0)]
+    #[schema(default = 1.0, exclusive_minimum = 0.0, maximum = 100_000.0)]
     speed: f64,
     /// What to do with the scenario's register, which the server's register (shared by
     /// every activation, real ones included) would receive: `import` (the default: refused
@@ -671,11 +672,11 @@ struct Started {
     run: RunView,
 }
 
-/// Starts a drill run inside the server: a new drill activation is opened and the
-/// scenario's injects are played into it, through this API, as the admin who started it.
-/// Answers once the drill activation exists and its clock runs. Admins only.
+/// Starts a drill run (訓練の開始). Admins only.
 ///
-/// A scenario with problems answers 400; a register that the run would change answers 409
+/// A new drill activation is opened and the scenario's injects are played into it, through
+/// this API, as the admin who started it. Answers once the drill activation exists and its
+/// clock runs. A scenario with problems answers 400; a register that the run would change answers 409
 /// `register_would_change` (see `register`); a setup call that fails answers 409
 /// `drill_setup_failed`. The run lives in the server process that started it.
 #[utoipa::path(
@@ -783,8 +784,9 @@ async fn start(
     }
 }
 
-/// The drill runs of this server process, newest first: those running and the last 20 that
-/// ended. Admins only.
+/// The drill runs of this server process. Admins only.
+///
+/// Newest first: those running and the last 20 that ended.
 #[utoipa::path(
     get,
     path = "/api/drills/runs",
@@ -805,8 +807,9 @@ fn find_run(state: &AppState, user: &CurrentUser, id: u64) -> Result<Arc<Run>> {
         .ok_or(AppError::NotFound("drill run"))
 }
 
-/// One drill run of this server process: its state, progress and last log lines. Admins
-/// only.
+/// One drill run. Admins only.
+///
+/// Its state, progress and last log lines.
 #[utoipa::path(
     get,
     path = "/api/drills/runs/{id}",
@@ -841,8 +844,10 @@ fn tell(state: &AppState, user: &CurrentUser, id: u64, wanted: Control) -> Resul
     Ok(Json(run.view()))
 }
 
-/// Pauses a run: drill time stands still and nothing is sent until it is resumed. A run
-/// that has ended answers 409 `drill_run_over`. Admins only.
+/// Pauses a drill run. Admins only.
+///
+/// Drill time stands still and nothing is sent until it is resumed. A run that has ended
+/// answers 409 `drill_run_over`.
 #[utoipa::path(
     post,
     path = "/api/drills/runs/{id}/pause",
@@ -858,7 +863,9 @@ async fn pause(
     tell(&state, &user, id, Control::Pause)
 }
 
-/// Resumes a paused run. A run that has ended answers 409 `drill_run_over`. Admins only.
+/// Resumes a paused drill run. Admins only.
+///
+/// A run that has ended answers 409 `drill_run_over`.
 #[utoipa::path(
     post,
     path = "/api/drills/runs/{id}/resume",
@@ -874,8 +881,10 @@ async fn resume(
     tell(&state, &user, id, Control::Run)
 }
 
-/// Stops a run for good after the call in flight; what it made stays in its drill
-/// activation. A run that has ended answers 409 `drill_run_over`. Admins only.
+/// Stops a drill run (訓練の中止). Admins only.
+///
+/// For good, after the call in flight; what it made stays in its drill activation. A run
+/// that has ended answers 409 `drill_run_over`.
 #[utoipa::path(
     post,
     path = "/api/drills/runs/{id}/stop",

@@ -16,6 +16,7 @@ use crate::store::{Store, Timestamp, write_tx};
 #[serde(deny_unknown_fields)]
 pub struct Declaration {
     /// How long it lasts, in hours (1 to 168).
+    #[schema(minimum = 1, maximum = 168)]
     pub hours: i64,
     /// Why the register is disclosed (required; recorded in the audit log).
     pub reason: String,

@@ -91,10 +91,9 @@ pub fn encoding_choice(name: Option<&str>) -> Result<EncodingChoice> {
     }
 }
 
-/// Imports the support-needed register (避難行動要支援者名簿) from the municipality's CSV
-/// export. Admins only.
+/// Imports the support-needed register (避難行動要支援者名簿). Admins only.
 ///
-/// The file is the whole body (`text/csv`), or a form (`multipart/form-data`) with the file
+/// The municipality's CSV export. The file is the whole body (`text/csv`), or a form (`multipart/form-data`) with the file
 /// in a part named `file` and, optionally, the municipality's header mapping (TOML) in
 /// `mapping`. UTF-8 (with or without a BOM) and CP932 (Shift_JIS) are read. The file
 /// replaces the register: people missing from it are marked removed, never deleted. Send it
@@ -156,10 +155,10 @@ async fn import(
     Ok((status, Json(report)))
 }
 
-/// Lists the register's people, unconfirmed first, then by district and kana: the list a
-/// safety sweep (安否確認) works through. Coordinators and admins.
+/// Lists the register's people. Coordinators and admins.
 ///
-/// Admins see everyone. Coordinators see the people who consented to sharing
+/// Unconfirmed people first, then by district and kana: the list a safety sweep (安否確認)
+/// works through. Admins see everyone. Coordinators see the people who consented to sharing
 /// (情報提供同意), and the others only in a real activation (`activation=ID`) while an
 /// admin's disclosure declaration is in force; never in a drill. Every list is recorded in
 /// the audit log.
@@ -188,9 +187,10 @@ struct PersonQuery {
     activation: Option<i64>,
 }
 
-/// One person's record, with their safety history in an activation when one is given.
-/// Coordinators and admins; a person the user may not see answers 404 like an unknown one.
-/// Every read is recorded in the audit log.
+/// One person's record. Coordinators and admins.
+///
+/// With their safety history in an activation when one is given. A person the user may not
+/// see answers 404 like an unknown one. Every read is recorded in the audit log.
 #[utoipa::path(
     get,
     path = "/api/register/persons/{resident_id}",
@@ -213,9 +213,10 @@ async fn show_person(
     ))
 }
 
-/// Records a person's safety status (安否確認) in an activation. Coordinators and admins, for
-/// people they may see (others answer 404); a person removed from the register answers 409.
-/// The board gets the district's new counts, never the name.
+/// Records a person's safety status (安否確認). Coordinators and admins.
+///
+/// For people the user may see (others answer 404); a person removed from the register
+/// answers 409 `person_removed`. The board gets the district's new counts, never the name.
 #[utoipa::path(
     post,
     path = "/api/activations/{id}/safety",
@@ -241,8 +242,9 @@ async fn record_safety(
     Ok((StatusCode::CREATED, Json(saved)))
 }
 
-/// The activation's safety counts by district and status: numbers only, no names, for every
-/// role (the board shows them).
+/// Safety counts by district and status. Every role.
+///
+/// Numbers only, no names: the board shows them.
 #[utoipa::path(
     get,
     path = "/api/activations/{id}/safety",
@@ -259,8 +261,9 @@ async fn safety_counts(
     Ok(Json(safety::counts(&state.store, id).await?))
 }
 
-/// Whether a disclosure declaration is in force in the activation: who declared it, why,
-/// and until when; `null` when none is. Every role may ask (the board shows it).
+/// The disclosure declaration in force, if any. Every role.
+///
+/// Who declared it, why, and until when; `null` when none is in force. The board shows it.
 #[utoipa::path(
     get,
     path = "/api/activations/{id}/disclosure",
@@ -279,10 +282,12 @@ async fn show_disclosure(
     ))
 }
 
-/// Declares a disclosure (災害対策基本法 49条の11 第3項): for the stated hours, coordinators see
-/// the people who did not consent to sharing too. Admins only, real activations only (a drill
-/// answers 409 `drill_never_discloses`). A new declaration replaces the one in force. Audited
-/// and announced on the board, without names.
+/// Declares a disclosure of the register. Admins only.
+///
+/// In a disaster (災害対策基本法 49条の11 第3項): for the stated hours, coordinators see the
+/// people who did not consent to sharing too. Real activations only (a drill answers 409
+/// `drill_never_discloses`). A new declaration replaces the one in force. Audited and
+/// announced on the board, without names.
 #[utoipa::path(
     post,
     path = "/api/activations/{id}/disclosure",
@@ -308,8 +313,10 @@ async fn declare_disclosure(
     Ok((StatusCode::CREATED, Json(declared)))
 }
 
-/// Ends the disclosure in force before its time: coordinators see consented people only
-/// again. Admins only; none in force answers 409 `no_disclosure`.
+/// Ends the disclosure in force. Admins only.
+///
+/// Before its time: coordinators see consented people only again. None in force answers 409
+/// `no_disclosure`.
 #[utoipa::path(
     post,
     path = "/api/activations/{id}/disclosure/end",
@@ -333,11 +340,12 @@ async fn end_disclosure(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The register as a CSV file, the paper fallback for when power or the network fails:
-/// UTF-8 with a BOM (opens in Excel) or CP932, in the columns the import reads back, with
+/// The register as a CSV file. Coordinators and admins.
+///
+/// The paper fallback for when power or the network fails: UTF-8 with a BOM (opens in Excel) or CP932, in the columns the import reads back, with
 /// each person's safety status in the activation given. The same people as the list
 /// (coordinators: consented people only unless a disclosure applies); people removed from
-/// the register are left out. Coordinators and admins; audited.
+/// the register are left out. Audited.
 #[utoipa::path(
     get,
     path = "/api/register/export",
@@ -364,8 +372,10 @@ async fn export(
     Ok(paper::csv_download(&file_name, content_type, bytes))
 }
 
-/// Printable district lists (地区別名簿) for a safety sweep on paper, stamped with who
-/// printed them and when. The same people as the export. Coordinators and admins; audited.
+/// Printable district lists (地区別名簿). Coordinators and admins.
+///
+/// For a safety sweep on paper, stamped with who printed them and when. The same people as
+/// the export. Audited.
 #[utoipa::path(
     get,
     path = "/register/print",

@@ -228,10 +228,11 @@ pub async fn review(store: &Store, activation_id: i64) -> Result<Review> {
 
 const CENTRE: &[Role] = &[Role::Coordinator, Role::Admin];
 
-/// The after-action review (振り返り) of an activation, drill or real: times to confirm 50,
-/// 90 and 100 % of the register, how long needs waited at each stage, check-ins per hour,
+/// The after-action review (振り返り) of an activation. Coordinators and admins.
+///
+/// Drill or real: times to confirm 50, 90 and 100 % of the register, how long needs waited at each stage, check-ins per hour,
 /// shelter fill, needs still open, a timeline, and the headline figures of earlier drills of
-/// the same scenario. Counts and times only, no personal data. Coordinators and admins.
+/// the same scenario. Counts and times only, no personal data.
 #[utoipa::path(
     get,
     path = "/api/activations/{id}/review",
@@ -248,8 +249,9 @@ async fn review_json(
     Ok(Json(review(&state.store, id).await?))
 }
 
-/// The review as a printable page, charts inline, stamped with who printed it.
-/// Coordinators and admins.
+/// The after-action review as a printable page. Coordinators and admins.
+///
+/// Charts inline, stamped with who printed it.
 #[utoipa::path(
     get,
     path = "/api/activations/{id}/review/page",
