@@ -17,8 +17,10 @@ use crate::store::{Store, on_pool, write_tx};
 #[serde(deny_unknown_fields)]
 pub struct NewItem {
     /// 1 to 100 characters, unique in the activation (スコップ, 一輪車, 土のう袋...).
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// How many the centre has, 0 to 100,000.
+    #[schema(minimum = 0, maximum = 100_000)]
     pub total: i64,
 }
 
@@ -29,6 +31,7 @@ pub struct NewItem {
 pub struct Adjustment {
     /// Items added to the stock (negative: lost, broken, given away): non-zero, from
     /// -100,000 to 100,000.
+    #[schema(minimum = -100_000, maximum = 100_000)]
     pub add: i64,
 }
 

@@ -58,22 +58,28 @@ pub fn manual_transition_allowed(from: &str, to: &str) -> bool {
 #[serde(deny_unknown_fields)]
 pub struct NewNeed {
     /// 依頼者名, 1 to 100 characters.
+    #[schema(min_length = 1, max_length = 100)]
     pub requester_name: String,
     /// At most 40 characters; an open need with the same number is reported as a duplicate.
     #[serde(default)]
+    #[schema(max_length = 40)]
     pub phone: String,
     /// Where the work is, 1 to 300 characters; an open need at the same address is reported
     /// as a duplicate.
+    #[schema(min_length = 1, max_length = 300)]
     pub address: String,
     /// 地区, at most 100 characters: what the board shows instead of the address.
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub district: String,
     #[schema(value_type = NeedCategoryCode)]
     pub category: String,
     /// What is asked, at most 4,000 characters.
     #[serde(default)]
+    #[schema(max_length = 4000)]
     pub description: String,
     /// Volunteers wanted, 1 to 100.
+    #[schema(minimum = 1, maximum = 100)]
     pub people_needed: i64,
     #[serde(default)]
     #[schema(value_type = Vec<SkillCode>)]

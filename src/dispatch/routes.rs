@@ -370,6 +370,7 @@ struct StatusChange {
     status: String,
     /// Why, at most 1,000 characters: kept in the need's history.
     #[serde(default)]
+    #[schema(max_length = 1000)]
     note: String,
 }
 

@@ -38,7 +38,8 @@ const DEFAULT_HOURS_OUT: f64 = 4.0;
 pub struct Issue {
     /// An item of the activation's equipment.
     pub equipment_id: i64,
-    /// How many: 1 to 1,000 taken out; brought back, at most what is still out.
+    /// How many: 1 to 1,000 taken out; brought back, 0 to what is still out.
+    #[schema(minimum = 0, maximum = 1000)]
     pub quantity: i64,
 }
 
@@ -50,15 +51,18 @@ pub struct NewTeam {
     pub need_id: i64,
     /// 班名, 1 to 50 characters; "N班" when left out.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 50)]
     pub name: Option<String>,
     /// The leader (班長): a volunteer checked in today and in no active team.
     pub leader_id: i64,
     /// The other members (the leader may be listed too), checked in today and in no active
     /// team; at most 50 with the leader.
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub member_ids: Vec<i64>,
     /// The vehicle it goes in, at most 100 characters.
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub vehicle: String,
     /// The orientation (オリエンテーション) given already.
     #[serde(default)]
@@ -432,6 +436,7 @@ pub struct Preparation {
     pub equipment: Vec<Issue>,
     /// The vehicle, at most 100 characters.
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub vehicle: Option<String>,
 }
 
@@ -483,6 +488,7 @@ pub struct Dispatch {
     /// Hours the team expects to be out, 0.25 to 24 (default 4); later than that it shows as
     /// overdue.
     #[serde(default)]
+    #[schema(minimum = 0.25, maximum = 24)]
     pub hours_out: Option<f64>,
 }
 
@@ -554,10 +560,12 @@ pub struct ReturnCheck {
     pub injuries: bool,
     /// What happened, at most 2,000 characters: required when `injuries`.
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub injury_notes: String,
     /// ヒヤリハット: what nearly went wrong, for tomorrow's orientation (at most 2,000
     /// characters).
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub near_misses: String,
     /// Everyone came back.
     pub all_back: bool,
@@ -640,9 +648,11 @@ pub struct Report {
     #[schema(value_type = ReportOutcome)]
     pub outcome: String,
     /// Hours worked, 0 to 24.
+    #[schema(minimum = 0, maximum = 24)]
     pub hours: f64,
     /// At most 4,000 characters; also noted in the need's history.
     #[serde(default)]
+    #[schema(max_length = 4000)]
     pub notes: String,
     /// What came back; anything issued and not listed is recorded as not returned.
     #[serde(default)]

@@ -43,28 +43,36 @@ pub struct InsuranceInput {
 #[serde(deny_unknown_fields)]
 pub struct NewVolunteer {
     /// 氏名, 1 to 100 characters.
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// ふりがな, at most 100 characters: lists are sorted by it.
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub name_kana: String,
-    /// At least 9 digits; hyphens, spaces and full-width digits are fine.
+    /// At least 9 digits and at most 40 characters; hyphens, spaces and full-width digits are
+    /// fine.
+    #[schema(max_length = 40)]
     pub phone: String,
     /// Where they came from: prefecture (at most 20 characters) and city (at most 50).
     #[serde(default)]
+    #[schema(max_length = 20)]
     pub prefecture: String,
     #[serde(default)]
+    #[schema(max_length = 50)]
     pub city: String,
-    /// 年代: `under_18`, `18_29`, `30s`, `40s`, `50s`, `60s` or `70_plus` (or empty).
     #[serde(default)]
+    #[schema(value_type = AgeGroupCode)]
     pub age_group: String,
     /// 緊急連絡先, at most 200 characters.
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub emergency_contact: String,
     #[serde(default)]
     #[schema(value_type = Vec<super::SkillCode>)]
     pub skills: Vec<String>,
     /// The group they came with (団体名), at most 100 characters.
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub group_name: String,
     #[serde(default)]
     pub insurance: InsuranceInput,
@@ -90,6 +98,12 @@ code_schema!(
     InsurancePlanCode,
     "An insurance plan: `basic`, or `disaster` (天災タイプ: also covers earthquakes, tsunami and eruptions).",
     PLANS.to_vec()
+);
+
+code_schema!(
+    AgeGroupCode,
+    "An age group (年代), or empty when not asked.",
+    std::iter::once("").chain(AGE_GROUPS).collect()
 );
 
 /// The insurance plans the counter knows.
@@ -170,6 +184,7 @@ pub struct Volunteer {
     pub phone: String,
     pub prefecture: String,
     pub city: String,
+    #[schema(value_type = AgeGroupCode)]
     pub age_group: String,
     pub emergency_contact: String,
     #[schema(value_type = Vec<super::SkillCode>)]
