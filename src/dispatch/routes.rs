@@ -78,11 +78,13 @@ struct RegisterQuery {
     allow_same_phone: bool,
 }
 
-/// Registers a first-time volunteer and checks them in today, in one step (ボランティア受付).
-/// The answer carries what the desk should tell them (`warnings`: no valid insurance, basic
-/// plan). A phone already registered in this activation is refused (409 `already_registered`,
-/// with `volunteer_id` and `card_code`): check that person in again instead, or pass
-/// `allow_same_phone` for a family sharing one phone. Coordinators and admins.
+/// Registers a first-time volunteer and checks them in today (ボランティア受付).
+///
+/// Registration and check-in are one step. The answer carries what the desk should tell them
+/// (`warnings`: no valid insurance, basic plan). A phone already registered in this activation is
+/// refused (409 `already_registered`, with `volunteer_id` and `card_code`): check that person in
+/// again instead, or pass `allow_same_phone` for a family sharing one phone. Coordinators and
+/// admins.
 #[utoipa::path(
     post,
     path = "/api/activations/{id}/volunteers",
@@ -105,8 +107,10 @@ async fn register(
     Ok((StatusCode::CREATED, Json(done)))
 }
 
-/// Finds the activation's volunteers: a returning volunteer by phone or card code, anyone by
-/// name, or today's pool (`waiting`: checked in, in no team, not gone home). At most 500,
+/// Finds volunteers: by phone, card code or name, or today's pool.
+///
+/// A returning volunteer is found by phone or by the code on their card; anyone by part of their
+/// name or kana; `waiting` gives today's pool (checked in, in no team, not gone home). At most 500,
 /// sorted by kana. Coordinators and admins.
 #[utoipa::path(
     get,
@@ -145,8 +149,10 @@ async fn show_volunteer(
     ))
 }
 
-/// Checks a registered volunteer in again today (a returning volunteer, found by phone or
-/// card). 409 `already_checked_in` when they are. Coordinators and admins.
+/// Checks a registered volunteer in again today.
+///
+/// For a returning volunteer, found by phone or card. 409 `already_checked_in` when they are.
+/// Coordinators and admins.
 #[utoipa::path(
     post,
     path = "/api/activations/{id}/volunteers/{volunteer}/checkin",
@@ -166,9 +172,10 @@ async fn check_in(
     Ok((StatusCode::CREATED, Json(done)))
 }
 
-/// A volunteer goes home for the day. Refused while they are in an active team (409
-/// `in_team`) or when they are not checked in today (409 `not_checked_in`). Coordinators and
-/// admins.
+/// A volunteer goes home for the day.
+///
+/// Refused while they are in an active team (409 `in_team`) or when they are not checked in today
+/// (409 `not_checked_in`). Coordinators and admins.
 #[utoipa::path(
     post,
     path = "/api/activations/{id}/volunteers/{volunteer}/checkout",
@@ -189,9 +196,10 @@ async fn check_out(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Records a volunteer's activity insurance (ボランティア活動保険): a certificate shown, or
-/// enrolment at the counter (`enrol_here`, which covers from tomorrow). Coordinators and
-/// admins.
+/// Records a volunteer's activity insurance (ボランティア活動保険).
+///
+/// A certificate shown at the desk, or enrolment at the counter (`enrol_here`, which covers from
+/// tomorrow). Coordinators and admins.
 #[utoipa::path(
     post,
     path = "/api/activations/{id}/volunteers/{volunteer}/insurance",
@@ -223,8 +231,10 @@ struct VolunteerPaper {
     volunteer: i64,
 }
 
-/// The volunteer card to print (ボランティアカード): name, card code and its QR code, shown at
-/// the desk next time. Coordinators and admins.
+/// The volunteer card to print (ボランティアカード).
+///
+/// Name, card code and its QR code, shown at the desk next time: an HTML page with the print style.
+/// Coordinators and admins.
 #[utoipa::path(
     get,
     path = "/volunteers/card",
@@ -244,9 +254,10 @@ async fn card(
     ))
 }
 
-/// The activity certificate to print (ボランティア活動証明書): every day the volunteer came,
-/// what their teams did and the hours reported, signed by the user printing it. Coordinators
-/// and admins.
+/// The activity certificate to print (ボランティア活動証明書).
+///
+/// Every day the volunteer came, what their teams did and the hours reported, signed by the user
+/// printing it. Coordinators and admins.
 #[utoipa::path(
     get,
     path = "/volunteers/certificate",
@@ -266,9 +277,10 @@ async fn certificate(
     ))
 }
 
-/// Takes a need in (ニーズ受付). It is saved even when it looks like an open need with the
-/// same phone or address: those come back in `duplicates`, to tell the caller. Coordinators
-/// and admins.
+/// Takes a need in (ニーズ受付).
+///
+/// Usually over the phone. The need is saved even when it looks like an open need with the same
+/// phone or address: those come back in `duplicates`, to tell the caller. Coordinators and admins.
 #[utoipa::path(
     post,
     path = "/api/activations/{id}/needs",
@@ -290,7 +302,10 @@ async fn receive(
     Ok((StatusCode::CREATED, Json(done)))
 }
 
-/// The activation's needs, urgent (危機介入) first, then by priority. Coordinators and admins.
+/// The activation's needs, urgent first.
+///
+/// Urgent needs (危機介入) come first, then by priority, then in the order they came in. Coordinators
+/// and admins.
 #[utoipa::path(
     get,
     path = "/api/activations/{id}/needs",
@@ -321,9 +336,10 @@ struct DuplicateQuery {
     address: String,
 }
 
-/// Open needs with this phone or address, to warn before a need is saved. A phone is
-/// compared by its digits (6 or more), an address without spaces and with one kind of digit
-/// and hyphen. Coordinators and admins.
+/// Open needs with this phone or address (before a need is saved).
+///
+/// What intake warns about, asked before saving. A phone is compared by its digits (6 or more), an
+/// address without spaces and with one kind of digit and hyphen. Coordinators and admins.
 #[utoipa::path(
     get,
     path = "/api/activations/{id}/needs/duplicates",
@@ -374,10 +390,11 @@ struct StatusChange {
     note: String,
 }
 
-/// Moves a need by hand, with a note: received → surveyed, reported → done or continuing,
-/// continuing → done, and received, surveyed or continuing → cancelled. The other steps follow
-/// from what teams do; asking for them is refused (409 `status_change_refused`). Coordinators
-/// and admins.
+/// Moves a need by hand (surveyed, done, continuing, cancelled).
+///
+/// With a note. Allowed: received → surveyed, reported → done or continuing, continuing → done, and
+/// received, surveyed or continuing → cancelled. The other steps follow from what teams do; asking
+/// for them is refused (409 `status_change_refused`). Coordinators and admins.
 #[utoipa::path(
     post,
     path = "/api/activations/{id}/needs/{need}/status",
@@ -399,8 +416,10 @@ async fn need_status(
     Ok(Json(done))
 }
 
-/// The activation's equipment (資機材) and how many of each are at the centre. Coordinators
-/// and admins.
+/// The activation's equipment (資機材) and its counts.
+///
+/// Each item with how many the centre has and how many are at the centre now (the rest are out with
+/// teams). Coordinators and admins.
 #[utoipa::path(
     get,
     path = "/api/activations/{id}/equipment",
@@ -417,8 +436,10 @@ async fn list_equipment(
     Ok(Json(equipment::list(&state.store, id).await?))
 }
 
-/// Adds an item to the equipment list; a name already listed is refused (409
-/// `equipment_exists`: adjust its count instead). Coordinators and admins.
+/// Adds an item to the equipment list.
+///
+/// A name already listed is refused (409 `equipment_exists`: adjust its count instead).
+/// Coordinators and admins.
 #[utoipa::path(
     post,
     path = "/api/activations/{id}/equipment",
@@ -440,9 +461,11 @@ async fn add_equipment(
     Ok((StatusCode::CREATED, Json(done)))
 }
 
-/// Adds to an item's count, or takes from it (lost, broken). Never below what is at the
-/// centre: items out with teams cannot be written off until they are back (409
-/// `equipment_short`). Coordinators and admins.
+/// Adds to or takes from an item's count.
+///
+/// Taking from it: lost, broken, given away. Never below what is at the centre: items out with
+/// teams cannot be written off until they are back (409 `equipment_short`). Coordinators and
+/// admins.
 #[utoipa::path(
     post,
     path = "/api/activations/{id}/equipment/{item}/adjust",
@@ -464,10 +487,12 @@ async fn adjust_equipment(
     Ok(Json(done))
 }
 
-/// Forms a team (班) for a need from volunteers checked in today, taking its equipment from
-/// stock; the need becomes matched. Refused (409) when a member is not checked in
-/// (`not_checked_in`) or is in another active team (`volunteer_busy`), the need is closed
-/// (`need_closed`) or the stock is short (`equipment_short`). Coordinators and admins.
+/// Forms a team (班) for a need.
+///
+/// From volunteers checked in today, taking its equipment from stock; the need becomes matched.
+/// Refused (409) when a member is not checked in (`not_checked_in`) or is in another active team
+/// (`volunteer_busy`), the need is closed (`need_closed`) or the stock is short
+/// (`equipment_short`). Coordinators and admins.
 #[utoipa::path(
     post,
     path = "/api/activations/{id}/teams",
@@ -490,7 +515,9 @@ async fn form(
     Ok((StatusCode::CREATED, Json(done)))
 }
 
-/// The activation's teams, newest first (at most 500). Coordinators and admins.
+/// The activation's teams, newest first.
+///
+/// At most 500, each with its members and equipment. Coordinators and admins.
 #[utoipa::path(
     get,
     path = "/api/activations/{id}/teams",
@@ -526,9 +553,10 @@ async fn show_team(
     Ok(Json(teams::get_one(&state.store, id, team).await?))
 }
 
-/// Prepares a team before it leaves: orientation (オリエンテーション) given, more equipment,
-/// the vehicle. Only a team that has not left (409 `team_not_formed`). Coordinators and
-/// admins.
+/// Prepares a team before it leaves.
+///
+/// Orientation (オリエンテーション) given, more equipment, the vehicle. Only a team that has not left (409
+/// `team_not_formed`). Coordinators and admins.
 #[utoipa::path(
     post,
     path = "/api/activations/{id}/teams/{team}/prepare",
@@ -550,10 +578,11 @@ async fn prepare(
     Ok(Json(done))
 }
 
-/// Sends a team out (送り出し); the need becomes dispatched. The centre's safety rules are
-/// checked here (409): a leader (`no_leader`), the orientation given (`orientation_required`),
-/// every member insured today (`uninsured_members`). The body may be left out (4 hours out).
-/// Coordinators and admins.
+/// Sends a team out (送り出し).
+///
+/// The need becomes dispatched. The centre's safety rules are checked here (409): a leader
+/// (`no_leader`), the orientation given (`orientation_required`), every member insured today
+/// (`uninsured_members`). The body may be left out (4 hours out). Coordinators and admins.
 #[utoipa::path(
     post,
     path = "/api/activations/{id}/teams/{team}/dispatch",
@@ -577,8 +606,10 @@ async fn dispatch(
     Ok(Json(done))
 }
 
-/// A team is back (帰着): its return check is recorded (injuries, near misses (ヒヤリハット),
-/// everyone back). Only a team that is out (409 `team_not_out`). Coordinators and admins.
+/// Records a team's return and its return check (帰着).
+///
+/// The return check: injuries, near misses (ヒヤリハット), everyone back. Only a team that is out (409
+/// `team_not_out`). Coordinators and admins.
 #[utoipa::path(
     post,
     path = "/api/activations/{id}/teams/{team}/return",
@@ -601,10 +632,11 @@ async fn return_team(
     Ok(Json(done))
 }
 
-/// The team's activity report (活動報告): closes the team, frees its members, restocks the
-/// equipment that came back, and moves the need to reported (`done`) or continuing
-/// (`continue`) once no other team is on it. Only after the return check (409
-/// `return_check_required`). Coordinators and admins.
+/// Records a team's activity report (活動報告) and closes the team.
+///
+/// Frees its members, restocks the equipment that came back, and moves the need to reported
+/// (`done`) or continuing (`continue`) once no other team is on it. Only after the return check
+/// (409 `return_check_required`). Coordinators and admins.
 #[utoipa::path(
     post,
     path = "/api/activations/{id}/teams/{team}/report",
@@ -627,9 +659,10 @@ async fn report(
     Ok(Json(done))
 }
 
-/// Undoes a team that has not left: members free again, equipment back in stock, the need
-/// back where it was. Only a team that has not left (409 `team_not_formed`). Coordinators and
-/// admins.
+/// Disbands a team that has not left.
+///
+/// Members free again, equipment back in stock, the need back where it was. Only a team that has
+/// not left (409 `team_not_formed`). Coordinators and admins.
 #[utoipa::path(
     post,
     path = "/api/activations/{id}/teams/{team}/disband",
@@ -671,7 +704,10 @@ async fn summary_of(
     Ok((activation, summary))
 }
 
-/// The day summary (日報): one day of the centre in numbers. Coordinators and admins.
+/// The day summary (日報).
+///
+/// One day of the centre in numbers: volunteers, needs, teams, hours, injuries and near misses
+/// (ヒヤリハット). Coordinators and admins.
 #[utoipa::path(
     get,
     path = "/api/activations/{id}/day-summary",
@@ -689,8 +725,10 @@ async fn day_summary(
     Ok(Json(summary))
 }
 
-/// The day summary as CSV (UTF-8 with BOM, for Excel): one row per figure, then per
-/// category, then each near miss. Coordinators and admins.
+/// The day summary as CSV.
+///
+/// UTF-8 with BOM, for Excel: one row per figure, then per category, then each near miss.
+/// Coordinators and admins.
 #[utoipa::path(
     get,
     path = "/api/activations/{id}/day-summary/export",
@@ -723,8 +761,9 @@ struct DayPrintQuery {
     day: Option<String>,
 }
 
-/// The day summary as a page to print, stamped with who printed it and when. Coordinators
-/// and admins.
+/// The day summary as a page to print.
+///
+/// Stamped with who printed it and when. Coordinators and admins.
 #[utoipa::path(
     get,
     path = "/dispatch/day-summary/print",
