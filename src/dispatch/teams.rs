@@ -554,6 +554,7 @@ pub async fn dispatch(
 
 /// The return check (帰着時の確認).
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[schema(as = TeamReturnCheck)]
 #[serde(deny_unknown_fields)]
 pub struct ReturnCheck {
     /// Anyone hurt or unwell.

@@ -313,6 +313,7 @@ fn card_code() -> String {
 
 /// What a new registration answers: the volunteer, and what the desk should tell them.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = VolunteerCheckedIn)]
 pub struct CheckedIn {
     pub volunteer: Volunteer,
     /// The day checked in (in Japan), YYYY-MM-DD.
