@@ -132,7 +132,7 @@ pub(crate) fn modules() -> Vec<(&'static str, OpenApiRouter<AppState>)> {
         ("activations", crate::activations::router()),
         ("register", crate::register::router()),
         ("shelters", crate::shelters::router().into()),
-        ("dispatch", crate::dispatch::router().into()),
+        ("dispatch", crate::dispatch::router()),
         ("drills", crate::drills::router()),
         ("audit", crate::audit::router()),
         ("board", crate::board::router()),

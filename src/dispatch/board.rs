@@ -4,6 +4,7 @@
 //! name, address and phone, and a volunteer's name, stay in the API.
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::store::Timestamp;
 
@@ -113,11 +114,14 @@ pub const TEAM_CARDS_SQL: &str = concat!(
 /// The team `$2` whatever its status, for an event (by id, not walking every team ever formed).
 pub const TEAM_CARD_SQL: &str = concat!(team_card_select!(), "t.id = $2");
 
-#[derive(Clone, Debug, Serialize, sqlx::FromRow, PartialEq)]
+/// An item of equipment (資機材) and its count.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, PartialEq, ToSchema)]
 pub struct EquipmentStock {
     pub id: i64,
     pub name: String,
+    /// How many the centre has.
     pub total: i64,
+    /// How many are at the centre now: the rest are out with teams.
     pub available: i64,
 }
 

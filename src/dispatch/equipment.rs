@@ -3,6 +3,7 @@
 //! zero: the database refuses it (a CHECK) and every take is a conditional update.
 
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::board::{DispatchEvent, EquipmentStock, equipment_in};
 use super::text;
@@ -10,17 +11,27 @@ use crate::error::{AppError, Result};
 use crate::events::{self, Actor, Event};
 use crate::store::{Store, on_pool, write_tx};
 
-#[derive(Debug, Deserialize)]
+/// An item added to the stock list.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = NewEquipment)]
 #[serde(deny_unknown_fields)]
 pub struct NewItem {
+    /// 1 to 100 characters, unique in the activation (スコップ, 一輪車, 土のう袋...).
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
+    /// How many the centre has, 0 to 100,000.
+    #[schema(minimum = 0, maximum = 100_000)]
     pub total: i64,
 }
 
-#[derive(Debug, Deserialize)]
+/// A change to an item's count.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = EquipmentAdjustment)]
 #[serde(deny_unknown_fields)]
 pub struct Adjustment {
-    /// Items added to the stock (negative: lost, broken, given away).
+    /// Items added to the stock (negative: lost, broken, given away): non-zero, from
+    /// -100,000 to 100,000.
+    #[schema(minimum = -100_000, maximum = 100_000)]
     pub add: i64,
 }
 

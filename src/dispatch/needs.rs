@@ -6,10 +6,12 @@
 //! intake: the same house calling twice, or two households of one building.
 
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::board::{DispatchEvent, need_cards_in};
 use super::{
-    NEED_CATEGORIES, SKILLS, address_key, codes, json_codes, parse_codes, phone_digits, text,
+    NEED_CATEGORIES, NeedCategoryCode, NeedPriorityCode, NeedStatusCode, SKILLS, SkillCode,
+    address_key, codes, json_codes, parse_codes, phone_digits, text,
 };
 use crate::error::{AppError, Result};
 use crate::events::{self, Actor, Event};
@@ -25,6 +27,9 @@ pub const STATUSES: [&str; 8] = [
     "continuing",
     "cancelled",
 ];
+
+/// A need's priorities, highest first.
+pub const PRIORITIES: [&str; 3] = ["high", "normal", "low"];
 
 /// Needs that are still somebody's work.
 pub const OPEN: [&str; 6] = [
@@ -48,22 +53,40 @@ pub fn manual_transition_allowed(from: &str, to: &str) -> bool {
     )
 }
 
-#[derive(Clone, Debug, Deserialize)]
+/// A need taken in (ニーズ受付票), usually over the phone.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewNeed {
+    /// 依頼者名, 1 to 100 characters.
+    #[schema(min_length = 1, max_length = 100)]
     pub requester_name: String,
+    /// At most 40 characters; an open need with the same number is reported as a duplicate.
     #[serde(default)]
+    #[schema(max_length = 40)]
     pub phone: String,
+    /// Where the work is, 1 to 300 characters; an open need at the same address is reported
+    /// as a duplicate.
+    #[schema(min_length = 1, max_length = 300)]
     pub address: String,
+    /// 地区, at most 100 characters: what the board shows instead of the address.
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub district: String,
+    #[schema(value_type = NeedCategoryCode)]
     pub category: String,
+    /// What is asked, at most 4,000 characters.
     #[serde(default)]
+    #[schema(max_length = 4000)]
     pub description: String,
+    /// Volunteers wanted, 1 to 100.
+    #[schema(minimum = 1, maximum = 100)]
     pub people_needed: i64,
     #[serde(default)]
+    #[schema(value_type = Vec<SkillCode>)]
     pub skills_needed: Vec<String>,
+    /// Defaults to `normal`.
     #[serde(default = "normal")]
+    #[schema(value_type = NeedPriorityCode, default = "normal")]
     pub priority: String,
     /// 危機介入: someone's life or health is at stake; first on the board.
     #[serde(default)]
@@ -71,7 +94,8 @@ pub struct NewNeed {
     /// 要配慮: the requester needs care (elderly alone, disability, ...).
     #[serde(default)]
     pub requires_care: bool,
-    /// A person of the register this need is for.
+    /// A person of the support-needed register (要支援者名簿) this need is for, by their
+    /// resident id; unknown ids are refused (400).
     #[serde(default)]
     pub resident_id: Option<String>,
 }
@@ -80,27 +104,36 @@ fn normal() -> String {
     "normal".into()
 }
 
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+/// A need as the centre records it.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, ToSchema)]
 pub struct Need {
     pub id: i64,
     pub requester_name: String,
     pub phone: String,
     pub address: String,
     pub district: String,
+    #[schema(value_type = NeedCategoryCode)]
     pub category: String,
     pub description: String,
     pub people_needed: i64,
     #[sqlx(skip)]
+    #[schema(value_type = Vec<SkillCode>)]
     pub skills_needed: Vec<String>,
     #[sqlx(rename = "skills_needed")]
     #[serde(skip)]
     pub skills_json: String,
+    #[schema(value_type = NeedPriorityCode)]
     pub priority: String,
+    /// 危機介入: someone's life or health is at stake.
     pub urgent: bool,
+    /// 要配慮: the requester needs care.
     pub requires_care: bool,
+    /// The person of the register this need is for, if any.
     pub resident_id: Option<String>,
+    #[schema(value_type = NeedStatusCode)]
     pub status: String,
     pub received_at: Timestamp,
+    /// Who took the need in (user name).
     pub received_by: String,
     pub updated_at: Timestamp,
 }
@@ -119,15 +152,27 @@ fn decode(mut need: Need) -> Need {
 }
 
 /// An open need that looks like the same request.
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, ToSchema)]
+#[schema(as = NeedDuplicate)]
 pub struct Duplicate {
+    /// The other need.
     pub id: i64,
+    #[schema(value_type = NeedStatusCode)]
     pub status: String,
     /// `same_phone` or `same_address`.
+    #[schema(value_type = DuplicateReason)]
     pub reason: String,
 }
 
-#[derive(Debug, Serialize)]
+code_schema!(
+    DuplicateReason,
+    "Why a need looks like another: the same phone number, or the same address.",
+    vec!["same_phone", "same_address"]
+);
+
+/// A need just taken in, with what intake should tell the caller.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = NeedReceived)]
 pub struct Received {
     pub need: Need,
     /// Open needs with the same phone or address: told to the person at the phone.
@@ -195,7 +240,7 @@ pub async fn receive(
             "people_needed is from 1 to 100",
         ));
     }
-    if !["high", "normal", "low"].contains(&new.priority.as_str()) {
+    if !PRIORITIES.contains(&new.priority.as_str()) {
         return Err(AppError::invalid(
             "priority",
             "priority is high, normal or low",
@@ -288,10 +333,13 @@ pub async fn set_status(
     Ok(out)
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct Filter {
+    /// Only needs with this status (see `NeedStatusCode`).
     pub status: Option<String>,
+    /// Only needs of this district (exactly as recorded).
     pub district: Option<String>,
     /// Only open needs (the default view of intake).
     #[serde(default)]
@@ -316,15 +364,20 @@ pub async fn list(store: &Store, activation_id: i64, filter: Filter) -> Result<V
     Ok(rows.into_iter().map(decode).collect())
 }
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+/// One step of a need's history: the status it moved to, by whom, when, and why.
+#[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
+#[schema(as = NeedHistoryEntry)]
 pub struct HistoryEntry {
+    #[schema(value_type = NeedStatusCode)]
     pub status: String,
     pub note: String,
+    /// The user who moved it (a team's step is recorded under who recorded the step).
     pub changed_by: String,
     pub changed_at: Timestamp,
 }
 
-#[derive(Debug, Serialize)]
+/// A need with its whole history, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct NeedRecord {
     #[serde(flatten)]
     pub need: Need,

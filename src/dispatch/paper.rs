@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use qrcode::QrCode;
 use qrcode::render::svg;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::{NEED_CATEGORIES, label};
 use crate::activations::Activation;
@@ -160,27 +161,39 @@ pub async fn certificate(
 }
 
 /// One day of the centre in numbers (日報).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct DaySummary {
+    /// The day (in Japan), YYYY-MM-DD.
     pub day: String,
+    /// Volunteers checked in that day.
     pub volunteers_checked_in: i64,
+    /// Of those, volunteers who registered that day (初回).
     pub volunteers_first_time: i64,
     pub needs_received: i64,
+    /// Needs whose work was reported finished, or that were closed as done, that day.
     pub needs_done: i64,
     /// Needs continuing to the next day (継続).
     pub needs_carried_over: i64,
     /// Needs still open at the end of the day, whatever their status.
     pub needs_open: i64,
+    /// Teams sent out that day.
     pub teams_dispatched: i64,
+    /// Hours those teams reported.
     pub activity_hours: f64,
+    /// Those teams' return checks that reported an injury or illness.
     pub injuries: i64,
     /// What nearly went wrong (ヒヤリハット), for the next morning's orientation.
     pub near_misses: Vec<String>,
+    /// Needs received and done that day, by category (every category the activation has
+    /// needs in).
     pub by_category: Vec<CategoryCount>,
 }
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+/// Needs of one category received and done on a day.
+#[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
+#[schema(as = DaySummaryCategory)]
 pub struct CategoryCount {
+    #[schema(value_type = super::NeedCategoryCode)]
     pub category: String,
     pub received: i64,
     pub done: i64,

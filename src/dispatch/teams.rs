@@ -14,45 +14,67 @@
 //! the second finds the volunteer taken (a partial unique index backs this up).
 
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::board::{
     DispatchEvent, equipment_in, need_cards_in, team_cards_in, volunteer_counts_in,
 };
-use super::text;
+use super::{TeamStatusCode, text};
 use crate::error::{AppError, Result};
 use crate::events::{self, Actor, Event};
 use crate::store::{Store, Timestamp, on_pool, write_tx};
 
+/// A team's statuses, in the order a team goes through them (`disbanded`: undone before it
+/// left).
+pub const STATUSES: [&str; 5] = ["formed", "dispatched", "returned", "closed", "disbanded"];
+
 /// How long a team is expected out when nobody says: half a day's work.
 const DEFAULT_HOURS_OUT: f64 = 4.0;
 
-#[derive(Clone, Debug, Deserialize)]
+/// Equipment handed to a team, or brought back by it.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[schema(as = EquipmentIssue)]
 #[serde(deny_unknown_fields)]
 pub struct Issue {
+    /// An item of the activation's equipment.
     pub equipment_id: i64,
+    /// How many: 1 to 1,000 taken out; brought back, 0 to what is still out.
+    #[schema(minimum = 0, maximum = 1000)]
     pub quantity: i64,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+/// A team (班) formed for a need.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTeam {
+    /// The need it works on: not done, cancelled or reported.
     pub need_id: i64,
-    /// 班名; "班N" when left out.
+    /// 班名, 1 to 50 characters; "N班" when left out.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 50)]
     pub name: Option<String>,
+    /// The leader (班長): a volunteer checked in today and in no active team.
     pub leader_id: i64,
-    /// The other members (the leader may be listed too).
+    /// The other members (the leader may be listed too), checked in today and in no active
+    /// team; at most 50 with the leader.
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub member_ids: Vec<i64>,
+    /// The vehicle it goes in, at most 100 characters.
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub vehicle: String,
+    /// The orientation (オリエンテーション) given already.
     #[serde(default)]
     pub orientation_done: bool,
+    /// Equipment taken from stock now, each item once.
     #[serde(default)]
     pub equipment: Vec<Issue>,
 }
 
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+/// A volunteer in a team.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, ToSchema)]
+#[schema(as = TeamMember)]
 pub struct Member {
     pub volunteer_id: i64,
     pub name: String,
@@ -60,6 +82,7 @@ pub struct Member {
     pub phone: String,
     #[sqlx(skip)]
     pub insured_today: bool,
+    /// The team's leader (班長).
     #[sqlx(skip)]
     pub leader: bool,
     #[serde(skip)]
@@ -68,10 +91,13 @@ pub struct Member {
     pub insurance_from: Option<String>,
     #[serde(skip)]
     pub insurance_until: Option<String>,
+    /// Still in the team: false once it has reported or been disbanded.
     pub active: bool,
 }
 
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+/// An item of equipment a team took out, and how many came back.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, ToSchema)]
+#[schema(as = TeamEquipment)]
 pub struct IssuedItem {
     pub equipment_id: i64,
     pub name: String,
@@ -79,7 +105,8 @@ pub struct IssuedItem {
     pub returned: i64,
 }
 
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+/// A team with its members and equipment.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, ToSchema)]
 pub struct Team {
     pub id: i64,
     pub name: String,
@@ -87,23 +114,30 @@ pub struct Team {
     /// The need's category and district, to show a team without looking its need up.
     pub need_category: String,
     pub need_district: String,
+    /// The leader (班長).
     pub leader_id: Option<i64>,
     pub vehicle: String,
     pub orientation_done: bool,
+    #[schema(value_type = TeamStatusCode)]
     pub status: String,
     pub formed_at: Timestamp,
+    /// Who formed it (user name).
     pub formed_by: String,
     pub dispatched_at: Option<Timestamp>,
+    /// When it said it would be back: later than this and still out, it is overdue.
     pub expected_back_at: Option<Timestamp>,
     pub returned_at: Option<Timestamp>,
+    /// When it reported or was disbanded.
     pub closed_at: Option<Timestamp>,
+    /// The return check, once it is back.
     #[sqlx(skip)]
-    pub return_check: Option<serde_json::Value>,
+    pub return_check: Option<ReturnRecord>,
     #[serde(skip)]
     #[sqlx(rename = "return_check")]
     pub return_check_json: Option<String>,
+    /// The activity report, once it has reported.
     #[sqlx(skip)]
-    pub report: Option<serde_json::Value>,
+    pub report: Option<ReportRecord>,
     #[serde(skip)]
     #[sqlx(rename = "report")]
     pub report_json: Option<String>,
@@ -389,7 +423,9 @@ pub async fn form(
     Ok(out)
 }
 
-#[derive(Debug, Deserialize)]
+/// What changes before a team leaves; anything left out stays as it is.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = TeamPreparation)]
 #[serde(deny_unknown_fields)]
 pub struct Preparation {
     /// オリエンテーション given.
@@ -398,7 +434,9 @@ pub struct Preparation {
     /// More equipment taken out.
     #[serde(default)]
     pub equipment: Vec<Issue>,
+    /// The vehicle, at most 100 characters.
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub vehicle: Option<String>,
 }
 
@@ -442,11 +480,15 @@ pub async fn prepare(
     Ok(out)
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// Sending a team out.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(as = TeamDispatch)]
 #[serde(deny_unknown_fields)]
 pub struct Dispatch {
-    /// Hours the team expects to be out; later than that it shows as overdue.
+    /// Hours the team expects to be out, 0.25 to 24 (default 4); later than that it shows as
+    /// overdue.
     #[serde(default)]
+    #[schema(minimum = 0.25, maximum = 24)]
     pub hours_out: Option<f64>,
 }
 
@@ -511,19 +553,54 @@ pub async fn dispatch(
 }
 
 /// The return check (帰着時の確認).
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[schema(as = TeamReturnCheck)]
 #[serde(deny_unknown_fields)]
 pub struct ReturnCheck {
     /// Anyone hurt or unwell.
     pub injuries: bool,
+    /// What happened, at most 2,000 characters: required when `injuries`.
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub injury_notes: String,
-    /// ヒヤリハット: what nearly went wrong, for tomorrow's orientation.
+    /// ヒヤリハット: what nearly went wrong, for tomorrow's orientation (at most 2,000
+    /// characters).
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub near_misses: String,
     /// Everyone came back.
     pub all_back: bool,
 }
+
+/// The return check as recorded on the team.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[schema(as = TeamReturnRecord)]
+pub struct ReturnRecord {
+    pub injuries: bool,
+    pub injury_notes: String,
+    pub near_misses: String,
+    pub all_back: bool,
+    /// Who recorded it (user name).
+    pub checked_by: String,
+}
+
+/// The activity report as recorded on the team.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[schema(as = TeamReportRecord)]
+pub struct ReportRecord {
+    #[schema(value_type = ReportOutcome)]
+    pub outcome: String,
+    pub hours: f64,
+    pub notes: String,
+    /// Who recorded it (user name).
+    pub reported_by: String,
+}
+
+code_schema!(
+    ReportOutcome,
+    "How a team's work ended: `done` (the need is finished: it becomes reported), or `continue` (carried to the next day: the need becomes continuing).",
+    vec!["done", "continue"]
+);
 
 /// The team is back: the return check is recorded. Answers the team's id, read after the
 /// commit as for `form`.
@@ -536,17 +613,21 @@ pub async fn return_team(
 ) -> Result<(i64, Event)> {
     let injury_notes = text("injury_notes", &check.injury_notes, 2000, check.injuries)?;
     let near_misses = text("near_misses", &check.near_misses, 2000, false)?;
-    let record = serde_json::json!({
-        "injuries": check.injuries, "injury_notes": injury_notes, "near_misses": near_misses,
-        "all_back": check.all_back, "checked_by": actor.name,
-    });
+    let record = ReturnRecord {
+        injuries: check.injuries,
+        injury_notes,
+        near_misses,
+        all_back: check.all_back,
+        checked_by: actor.name.clone(),
+    };
+    let record = serde_json::to_string(&record).map_err(anyhow::Error::from)?;
     let now = Timestamp::now();
     let out = write_tx!(store, tx => {
         let seq = events::next_seq!(tx, activation_id);
         team_state!(tx, activation_id, team_id, &["dispatched"], "team_not_out",
             "only a team that is out can come back");
         sqlx::query("UPDATE teams SET status = 'returned', returned_at = $1, return_check = $2 WHERE id = $3")
-            .bind(now).bind(record.to_string()).bind(team_id).execute(&mut *tx).await?;
+            .bind(now).bind(&record).bind(team_id).execute(&mut *tx).await?;
         // The need has not moved: its card stays as it is on the board.
         let data = DispatchEvent {
             volunteers: Some(volunteer_counts_in!(tx, activation_id)),
@@ -559,13 +640,20 @@ pub async fn return_team(
     Ok(out)
 }
 
-#[derive(Debug, Deserialize)]
+/// The activity report (活動報告).
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = TeamReport)]
 #[serde(deny_unknown_fields)]
 pub struct Report {
     /// `done`: the need is finished; `continue`: carried to the next day.
+    #[schema(value_type = ReportOutcome)]
     pub outcome: String,
+    /// Hours worked, 0 to 24.
+    #[schema(minimum = 0, maximum = 24)]
     pub hours: f64,
+    /// At most 4,000 characters; also noted in the need's history.
     #[serde(default)]
+    #[schema(max_length = 4000)]
     pub notes: String,
     /// What came back; anything issued and not listed is recorded as not returned.
     #[serde(default)]
@@ -613,11 +701,15 @@ pub async fn report(
             sqlx::query("UPDATE equipment SET available = available + $1 WHERE id = $2")
                 .bind(back.quantity).bind(back.equipment_id).execute(&mut *tx).await?;
         }
-        let record = serde_json::json!({
-            "outcome": report.outcome, "hours": report.hours, "notes": notes, "reported_by": actor.name,
-        });
+        let record = ReportRecord {
+            outcome: report.outcome.clone(),
+            hours: report.hours,
+            notes: notes.clone(),
+            reported_by: actor.name.clone(),
+        };
+        let record = serde_json::to_string(&record).map_err(anyhow::Error::from)?;
         sqlx::query("UPDATE teams SET status = 'closed', closed_at = $1, report = $2 WHERE id = $3")
-            .bind(now).bind(record.to_string()).bind(team_id).execute(&mut *tx).await?;
+            .bind(now).bind(&record).bind(team_id).execute(&mut *tx).await?;
         sqlx::query("UPDATE team_members SET active = FALSE WHERE team_id = $1").bind(team_id).execute(&mut *tx).await?;
         // The need follows its last team out: another team may still be at the site.
         let others: i64 = sqlx::query_scalar(
@@ -684,10 +776,13 @@ pub async fn get_one(store: &Store, activation_id: i64, team_id: i64) -> Result<
     Ok(team)
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct Filter {
+    /// Only teams with this status (see `TeamStatusCode`).
     pub status: Option<String>,
+    /// Only the teams of this need.
     pub need_id: Option<i64>,
 }
 

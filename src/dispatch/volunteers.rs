@@ -7,6 +7,7 @@
 use chrono::NaiveDate;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::board::{DispatchEvent, volunteer_counts_in};
 use super::{
@@ -16,16 +17,20 @@ use crate::error::{AppError, Result};
 use crate::events::{self, Actor, Event};
 use crate::store::{Store, Timestamp, on_pool, write_tx};
 
-#[derive(Clone, Debug, Default, Deserialize)]
+/// Activity insurance (ボランティア活動保険) as declared at the desk. Leave it all out for a
+/// volunteer without cover: they are checked in but cannot be sent out.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InsuranceInput {
     /// Already insured (joined at their own 社協, or earlier here).
     #[serde(default)]
     pub joined: bool,
-    /// `basic` or `disaster` (天災タイプ: covers earthquakes, tsunami, eruptions).
+    /// `basic` or `disaster` (天災タイプ: covers earthquakes, tsunami, eruptions). Required
+    /// when `joined`; with `enrol_here` it defaults to `disaster`.
     #[serde(default)]
+    #[schema(value_type = Option<InsurancePlanCode>)]
     pub plan: Option<String>,
-    /// Last day covered; defaults to 31 March of this fiscal year.
+    /// Last day covered (YYYY-MM-DD); defaults to 31 March of this fiscal year.
     #[serde(default)]
     pub valid_until: Option<NaiveDate>,
     /// Enrol now at the centre's counter: cover starts tomorrow.
@@ -33,37 +38,76 @@ pub struct InsuranceInput {
     pub enrol_here: bool,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+/// A first-time volunteer at the desk (ボランティア受付票).
+#[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewVolunteer {
+    /// 氏名, 1 to 100 characters.
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
+    /// ふりがな, at most 100 characters: lists are sorted by it.
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub name_kana: String,
+    /// At least 9 digits and at most 40 characters; hyphens, spaces and full-width digits are
+    /// fine.
+    #[schema(max_length = 40)]
     pub phone: String,
+    /// Where they came from: prefecture (at most 20 characters) and city (at most 50).
     #[serde(default)]
+    #[schema(max_length = 20)]
     pub prefecture: String,
     #[serde(default)]
+    #[schema(max_length = 50)]
     pub city: String,
     #[serde(default)]
+    #[schema(value_type = AgeGroupCode)]
     pub age_group: String,
+    /// 緊急連絡先, at most 200 characters.
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub emergency_contact: String,
     #[serde(default)]
+    #[schema(value_type = Vec<super::SkillCode>)]
     pub skills: Vec<String>,
+    /// The group they came with (団体名), at most 100 characters.
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub group_name: String,
     #[serde(default)]
     pub insurance: InsuranceInput,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+/// A volunteer's activity insurance (ボランティア活動保険) as recorded.
+#[derive(Clone, Debug, Serialize, PartialEq, ToSchema)]
+#[schema(as = VolunteerInsurance)]
 pub struct Insurance {
     pub joined: bool,
+    #[schema(value_type = Option<InsurancePlanCode>)]
     pub plan: Option<String>,
+    /// First day covered (YYYY-MM-DD); null: covered from when they joined. Cover bought at
+    /// the counter starts the next day.
     pub valid_from: Option<String>,
+    /// Last day covered (YYYY-MM-DD).
     pub valid_until: Option<String>,
+    /// Enrolled at this centre's counter.
     pub enrolled_here: bool,
 }
+
+code_schema!(
+    InsurancePlanCode,
+    "An insurance plan: `basic`, or `disaster` (天災タイプ: also covers earthquakes, tsunami and eruptions).",
+    PLANS.to_vec()
+);
+
+code_schema!(
+    AgeGroupCode,
+    "An age group (年代), or empty when not asked.",
+    std::iter::once("").chain(AGE_GROUPS).collect()
+);
+
+/// The insurance plans the counter knows.
+const PLANS: [&str; 2] = ["basic", "disaster"];
 
 impl Insurance {
     /// Whether the cover holds on `day`.
@@ -82,7 +126,7 @@ impl Insurance {
 fn insurance_record(input: &InsuranceInput, today: NaiveDate) -> Result<Insurance> {
     let plan = match input.plan.as_deref() {
         None | Some("") => None,
-        Some(p @ ("basic" | "disaster")) => Some(p.to_string()),
+        Some(p) if PLANS.contains(&p) => Some(p.to_string()),
         Some(other) => {
             return Err(AppError::invalid(
                 "insurance.plan",
@@ -130,23 +174,27 @@ fn insurance_record(input: &InsuranceInput, today: NaiveDate) -> Result<Insuranc
 }
 
 /// A volunteer as the API shows them, with where they are today.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Volunteer {
     pub id: i64,
+    /// The code on their volunteer card: six letters and digits, read aloud or scanned.
     pub card_code: String,
     pub name: String,
     pub name_kana: String,
     pub phone: String,
     pub prefecture: String,
     pub city: String,
+    #[schema(value_type = AgeGroupCode)]
     pub age_group: String,
     pub emergency_contact: String,
+    #[schema(value_type = Vec<super::SkillCode>)]
     pub skills: Vec<String>,
     pub group_name: String,
     pub insurance: Insurance,
     /// Whether the insurance covers today: only then may they be sent out.
     pub insured_today: bool,
     pub checked_in_today: bool,
+    /// Checked in today and gone home since.
     pub left_today: bool,
     /// The active team they are in, if any.
     pub team_id: Option<i64>,
@@ -264,9 +312,11 @@ fn card_code() -> String {
 }
 
 /// What a new registration answers: the volunteer, and what the desk should tell them.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = VolunteerCheckedIn)]
 pub struct CheckedIn {
     pub volunteer: Volunteer,
+    /// The day checked in (in Japan), YYYY-MM-DD.
     pub day: String,
     /// For the desk: "not insured today: cannot be sent out", ...
     pub warnings: Vec<String>,
@@ -483,7 +533,8 @@ pub async fn check_out(
     Ok(event)
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct Search {
     /// Digits of a phone number (hyphens and full-width digits are fine).
