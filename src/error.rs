@@ -199,6 +199,11 @@ impl From<sqlx::Error> for AppError {
                 tracing::warn!(error = %err, "database unavailable");
                 AppError::Unavailable
             }
+            // PostgreSQL refuses U+0000 in text (22021). The extractors refuse it in requests;
+            // this covers text that reaches the database another way (a CSV cell).
+            sqlx::Error::Database(db) if db.code().is_some_and(|c| c == "22021") => {
+                AppError::invalid("text", "text may not contain the NUL character (U+0000)")
+            }
             sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
             | sqlx::Error::Io(_)

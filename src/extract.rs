@@ -38,7 +38,49 @@ async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, App
         })
 }
 
+/// No one types U+0000, PostgreSQL refuses it in text and C code reading SQLite's text stops at
+/// it: it is refused where it comes in, naming where it was, on both engines alike.
+const NUL_REFUSED: &str = "text may not contain the NUL character (U+0000)";
+
+/// The path (`members[2].name`) of a JSON string holding U+0000, if any. Only a body that
+/// spells the escape is walked.
+fn nul_in_json(body: &[u8]) -> Option<String> {
+    fn walk(value: &serde_json::Value, path: String) -> Option<String> {
+        let here = || {
+            if path.is_empty() {
+                "body".to_string()
+            } else {
+                path.clone()
+            }
+        };
+        match value {
+            serde_json::Value::String(s) if s.contains('\0') => Some(here()),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, item)| walk(item, format!("{}[{i}]", here()))),
+            serde_json::Value::Object(fields) => fields.iter().find_map(|(name, item)| {
+                if name.contains('\0') {
+                    return Some(here());
+                }
+                let path = match path.is_empty() {
+                    true => name.clone(),
+                    false => format!("{path}.{name}"),
+                };
+                walk(item, path)
+            }),
+            _ => None,
+        }
+    }
+    memchr::memmem::find(body, b"\\u0000")?;
+    let value = serde_json::from_slice(body).ok()?;
+    walk(&value, String::new())
+}
+
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    if let Some(field) = nul_in_json(body) {
+        return Err(AppError::invalid(field, NUL_REFUSED));
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
@@ -70,6 +112,13 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiQuer
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(query) = parts.uri.query()
+            && query.contains("%00")
+            && let Some((name, _)) = url::form_urlencoded::parse(query.as_bytes())
+                .find(|(name, value)| name.contains('\0') || value.contains('\0'))
+        {
+            return Err(AppError::invalid(name.replace('\0', ""), NUL_REFUSED));
+        }
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(v)| ApiQuery(v))
@@ -84,6 +133,9 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if parts.uri.path().contains("%00") {
+            return Err(AppError::invalid("path", NUL_REFUSED));
+        }
         Path::<T>::from_request_parts(parts, state)
             .await
             .map(|Path(v)| ApiPath(v))
