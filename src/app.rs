@@ -131,7 +131,7 @@ pub(crate) fn modules() -> Vec<(&'static str, OpenApiRouter<AppState>)> {
         ("auth", crate::auth::router()),
         ("activations", crate::activations::router()),
         ("register", crate::register::router().into()),
-        ("shelters", crate::shelters::router().into()),
+        ("shelters", crate::shelters::router()),
         ("dispatch", crate::dispatch::router().into()),
         ("drills", crate::drills::router().into()),
         ("audit", crate::audit::router()),

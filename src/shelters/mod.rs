@@ -17,6 +17,7 @@ mod routes;
 pub mod suggest;
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::activations::Activation;
 use crate::error::{AppError, Result};
@@ -54,17 +55,25 @@ pub fn category_label(code: &str) -> &str {
         .map_or(code, |(_, label)| label)
 }
 
-/// A facility as the registry keeps it.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+/// A facility as the registry keeps it (master data shared by every activation).
+#[derive(Clone, Debug, Serialize, PartialEq, ToSchema)]
 pub struct Shelter {
     pub id: i64,
+    /// The facility's name (施設名), unique in the registry: imports match on it.
     pub name: String,
     pub address: String,
+    /// WGS 84 degrees; null when the registry has no coordinates (both or neither).
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
+    /// Places in normal times (0 to 100,000); an opening may declare fewer or more.
     pub capacity: i64,
+    /// Who it takes in (受入対象): any of `elderly`, `physical_disability`,
+    /// `intellectual_mental_disability`, `dementia`, `pregnant_infant`, `medical_care`.
     pub categories: Vec<String>,
+    /// What it has (設備): any of `wheelchair_access`, `accessible_toilet`, `oxygen`,
+    /// `generator`, `elevator`, `care_beds`, `nursing_staff`.
     pub facilities: Vec<String>,
+    /// How to reach the facility (phone, person in charge); may be empty.
     pub contact: String,
     pub notes: String,
     /// The users who run it (shelter_operator accounts).
@@ -114,23 +123,35 @@ macro_rules! select_shelter {
     };
 }
 
-/// The fields an admin sets, for a new shelter or in full for an update.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+/// The fields an admin sets, for a new shelter or in full for an update (a field left out
+/// of an update is emptied, not kept).
+#[derive(Clone, Debug, Deserialize, PartialEq, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShelterFields {
+    /// 1 to 200 characters, trimmed; no other shelter may have it.
     pub name: String,
+    /// 1 to 500 characters, trimmed.
     pub address: String,
+    /// -90 to 90; give both latitude and longitude, or neither.
     #[serde(default)]
     pub latitude: Option<f64>,
+    /// -180 to 180; give both latitude and longitude, or neither.
     #[serde(default)]
     pub longitude: Option<f64>,
+    /// Places in normal times: 0 to 100,000.
     pub capacity: i64,
+    /// Who it takes in (受入対象): any of `elderly`, `physical_disability`,
+    /// `intellectual_mental_disability`, `dementia`, `pregnant_infant`, `medical_care`.
     #[serde(default)]
     pub categories: Vec<String>,
+    /// What it has (設備): any of `wheelchair_access`, `accessible_toilet`, `oxygen`,
+    /// `generator`, `elevator`, `care_beds`, `nursing_staff`.
     #[serde(default)]
     pub facilities: Vec<String>,
+    /// At most 500 characters.
     #[serde(default)]
     pub contact: String,
+    /// At most 2,000 characters.
     #[serde(default)]
     pub notes: String,
 }
