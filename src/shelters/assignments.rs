@@ -30,6 +30,29 @@ pub const OPERATOR_STATUSES: [&str; 4] = ["arrived", "not_arrived", "left", "tra
 /// Where a transferred person went.
 pub const DESTINATIONS: [&str; 4] = ["hospital", "other_shelter", "home", "other"];
 
+/// [`OPERATOR_STATUSES`], for the API document (the field is a string, checked against the
+/// list so the error says which values are allowed).
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)] // Only its schema is used.
+pub enum OperatorStatus {
+    Arrived,
+    NotArrived,
+    Left,
+    Transferred,
+}
+
+/// [`DESTINATIONS`], for the API document.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)] // Only its schema is used.
+pub enum TransferDestination {
+    Hospital,
+    OtherShelter,
+    Home,
+    Other,
+}
+
 /// A register person placed in a welfare shelter in one activation.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, ToSchema)]
 #[schema(as = ShelterAssignment)]
@@ -70,12 +93,13 @@ pub struct NewAssignment {
     /// The person's resident number (宛名番号) in the register.
     pub resident_id: String,
     pub shelter_id: i64,
-    /// At most 1,000 characters.
     #[serde(default)]
+    #[schema(max_length = 1000)]
     pub reason: String,
-    /// Set by an admin to place someone in a closed or full shelter anyway: why (at most
-    /// 1,000 characters). From anyone else, refused with 403.
+    /// Set by an admin to place someone in a closed or full shelter anyway: why. From anyone
+    /// else, refused with 403 (empty is the same as left out).
     #[serde(default)]
+    #[schema(max_length = 1000)]
     pub override_reason: Option<String>,
 }
 
@@ -291,13 +315,15 @@ type AssignmentSubject = (i64, String, Option<Timestamp>, String, Option<String>
 pub struct StatusUpdate {
     /// `arrived` (到着: also records the person as evacuated), `not_arrived` (未到着), `left`
     /// (退所) or `transferred` (移送).
+    #[schema(value_type = OperatorStatus)]
     pub status: String,
-    /// At most 1,000 characters.
     #[serde(default)]
+    #[schema(max_length = 1000)]
     pub note: String,
-    /// Only for `transferred`, and required there: `hospital` (also records the person as in
-    /// hospital), `other_shelter`, `home` or `other`.
+    /// Only for `transferred`, and required there: `hospital` also records the person as in
+    /// hospital.
     #[serde(default)]
+    #[schema(value_type = Option<TransferDestination>)]
     pub destination: Option<String>,
 }
 

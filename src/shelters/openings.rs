@@ -28,14 +28,16 @@ pub struct ShelterState {
     pub opened_at: Option<Timestamp>,
     /// When it was closed; null while open or never opened.
     pub closed_at: Option<Timestamp>,
-    /// Who it takes in, as the registry says (codes as in `Shelter`).
+    /// Who it takes in, as the registry says.
     #[sqlx(skip)]
+    #[schema(value_type = Vec<super::ShelterCategory>)]
     pub categories: Vec<String>,
     #[sqlx(rename = "categories")]
     #[serde(skip)]
     pub categories_json: String,
-    /// What it has, as the registry says (codes as in `Shelter`).
+    /// What it has, as the registry says.
     #[sqlx(skip)]
+    #[schema(value_type = Vec<super::ShelterFacility>)]
     pub facilities: Vec<String>,
     #[sqlx(rename = "facilities")]
     #[serde(skip)]
@@ -115,6 +117,7 @@ pub struct OpenRequest {
     /// capacity (staff short, a wing closed). Left out: the registry's capacity, or on a
     /// shelter already open, the capacity it has.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 100_000)]
     pub capacity: Option<i64>,
 }
 

@@ -155,7 +155,7 @@ pub struct Suggestion {
     /// Whether it is the shelter named in the person's individual evacuation plan
     /// (個別避難計画).
     pub designated: bool,
-    /// The person's needs it does not meet: category and facility codes as in `Shelter`.
+    /// The person's needs it does not meet: `ShelterCategory` and `ShelterFacility` codes.
     pub missing: Vec<String>,
     /// Straight-line distance from the person's home; null when either has no coordinates.
     pub distance_km: Option<f64>,
@@ -472,6 +472,7 @@ pub struct PlannedItem {
     /// Why this shelter (at most 1,000 characters); left empty, 「地区一括割当（提案どおり）」
     /// (assigned by district, as suggested).
     #[serde(default)]
+    #[schema(max_length = 1000)]
     pub reason: String,
 }
 
