@@ -130,13 +130,13 @@ pub(crate) fn modules() -> Vec<(&'static str, OpenApiRouter<AppState>)> {
         ("openapi", crate::openapi::router()),
         ("auth", crate::auth::router()),
         ("activations", crate::activations::router()),
-        ("register", crate::register::router().into()),
+        ("register", crate::register::router()),
         ("shelters", crate::shelters::router()),
         ("dispatch", crate::dispatch::router().into()),
-        ("drills", crate::drills::router().into()),
+        ("drills", crate::drills::router()),
         ("audit", crate::audit::router()),
         ("board", crate::board::router()),
-        ("drills::control", crate::drills::control::router().into()),
+        ("drills::control", crate::drills::control::router()),
         ("web", crate::web::router()),
     ]
 }

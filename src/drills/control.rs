@@ -27,14 +27,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use tokio::sync::{oneshot, watch};
 use tokio_util::task::TaskTracker;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::http::HttpApi;
 use super::runner::{
@@ -71,14 +72,14 @@ const RUNS_KEPT: usize = 20;
 /// How long shutdown waits for stopped runs to end their current call.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/drills/scenarios", get(list_scenarios))
-        .route("/api/drills/runs", get(list_runs).post(start))
-        .route("/api/drills/runs/{id}", get(show_run))
-        .route("/api/drills/runs/{id}/pause", post(pause))
-        .route("/api/drills/runs/{id}/resume", post(resume))
-        .route("/api/drills/runs/{id}/stop", post(stop))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_scenarios))
+        .routes(routes!(list_runs, start))
+        .routes(routes!(show_run))
+        .routes(routes!(pause))
+        .routes(routes!(resume))
+        .routes(routes!(stop))
 }
 
 /// One scenario the server knows, checked or not.
@@ -135,11 +136,42 @@ fn catalogue(folder: Option<&Path>) -> BTreeMap<String, Entry> {
     entries
 }
 
+/// A drill scenario as the page lists it. A scenario with problems has no duration and no
+/// injects, and cannot be started.
+#[derive(Serialize, ToSchema)]
+#[schema(as = DrillScenario)]
+struct Listing {
+    /// The scenario's key, by which a run is started: its file name without `.toml`.
+    key: String,
+    /// `shipped` (one of the scenarios that come with the server) or `folder` (the
+    /// council's own, from `serve --drills DIR`).
+    #[schema(value_type = String)]
+    source: &'static str,
+    /// The scenario's name (its key when it has problems).
+    name: String,
+    description: String,
+    /// How long the drill lasts in drill time, in seconds.
+    duration_seconds: Option<u64>,
+    /// The same, as written in scenarios (`2h30m`).
+    duration: Option<String>,
+    /// How many injects of each kind (`need`, `volunteers`, `safety`, `shelter_open`,
+    /// `shelter_close`, `shelter_full`, `announcement`, `register_import`).
+    #[schema(value_type = BTreeMap<String, usize>)]
+    injects: BTreeMap<&'static str, usize>,
+    /// How many (fictitious) people the scenario's register has; null when it brings none.
+    register_people: Option<usize>,
+    /// How many shelters the scenario sets up.
+    shelters: usize,
+    /// What is wrong with the file (`FILE:LINE: reason`); empty for a scenario that can be
+    /// started.
+    problems: Vec<String>,
+}
+
 impl Entry {
-    fn to_json(&self) -> Value {
+    fn listing(&self) -> Listing {
         match &self.scenario {
             Ok(s) => {
-                let mut injects: BTreeMap<&str, usize> = BTreeMap::new();
+                let mut injects: BTreeMap<&'static str, usize> = BTreeMap::new();
                 for inject in &s.injects {
                     *injects.entry(inject.what.kind()).or_default() += 1;
                 }
@@ -148,36 +180,49 @@ impl Entry {
                     Some(Register::File { people, .. }) => Some(people.len()),
                     Some(Register::Generated { count, .. }) => Some(*count),
                 };
-                json!({
-                    "key": self.key,
-                    "source": self.source,
-                    "name": s.name,
-                    "description": s.description,
-                    "duration_seconds": s.duration.as_secs(),
-                    "duration": format_offset(s.duration),
-                    "injects": injects,
-                    "register_people": register_people,
-                    "shelters": s.shelters.len(),
-                    "problems": [],
-                })
+                Listing {
+                    key: self.key.clone(),
+                    source: self.source,
+                    name: s.name.clone(),
+                    description: s.description.clone(),
+                    duration_seconds: Some(s.duration.as_secs()),
+                    duration: Some(format_offset(s.duration)),
+                    injects,
+                    register_people,
+                    shelters: s.shelters.len(),
+                    problems: Vec::new(),
+                }
             }
-            Err(problems) => json!({
-                "key": self.key,
-                "source": self.source,
-                "name": self.key,
-                "description": "",
-                "duration_seconds": null,
-                "duration": null,
-                "injects": {},
-                "register_people": null,
-                "shelters": 0,
-                "problems": problems.0.iter().map(ToString::to_string).collect::<Vec<_>>(),
-            }),
+            Err(problems) => Listing {
+                key: self.key.clone(),
+                source: self.source,
+                name: self.key.clone(),
+                description: String::new(),
+                duration_seconds: None,
+                duration: None,
+                injects: BTreeMap::new(),
+                register_people: None,
+                shelters: 0,
+                problems: problems.0.iter().map(ToString::to_string).collect(),
+            },
         }
     }
 }
 
-async fn list_scenarios(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Value>> {
+/// The drill scenarios this server offers. Admins only.
+///
+/// The shipped ones and the council's own (`serve --drills DIR`, read afresh on every
+/// request), those that can be started first. A file with problems is listed with them.
+#[utoipa::path(
+    get,
+    path = "/api/drills/scenarios",
+    tag = "drills",
+    responses((status = 200, description = "The scenarios, by key; those with problems last.", body = Vec<Listing>))
+)]
+async fn list_scenarios(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Vec<Listing>>> {
     user.require(&[Role::Admin])?;
     let folder = state.settings.drills_dir.clone();
     let entries = tokio::task::spawn_blocking(move || catalogue(folder.as_deref()))
@@ -186,13 +231,12 @@ async fn list_scenarios(State(state): State<AppState>, user: CurrentUser) -> Res
     // Those that can be started first, by key; the broken ones after them.
     let mut entries: Vec<&Entry> = entries.values().collect();
     entries.sort_by_key(|e| (e.scenario.is_err(), e.key.clone()));
-    Ok(Json(Value::Array(
-        entries.into_iter().map(Entry::to_json).collect(),
-    )))
+    Ok(Json(entries.into_iter().map(Entry::listing).collect()))
 }
 
 /// Where a run is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = DrillRunState)]
 #[serde(rename_all = "snake_case")]
 enum RunState {
     /// Setting up or playing.
@@ -212,6 +256,41 @@ impl RunState {
             RunState::Finished | RunState::Failed | RunState::Stopped
         )
     }
+}
+
+/// A drill run as the page shows it: where it is, how far it got, its last log lines.
+#[derive(Serialize, ToSchema)]
+#[schema(as = DrillRun)]
+struct RunView {
+    /// The run's number in this server process (runs are not kept across restarts).
+    id: u64,
+    /// The scenario's key.
+    scenario: String,
+    /// The scenario's name.
+    name: String,
+    state: RunState,
+    /// The run's own drill activation; null until it is set up.
+    activation_id: Option<i64>,
+    /// Drill time per real time (2 plays an hour's drill in 30 minutes).
+    speed: f64,
+    /// Calls made so far, of `total`.
+    done: usize,
+    total: usize,
+    /// Calls that failed (the log says why).
+    failed: usize,
+    /// Drill time so far, in seconds.
+    drill_seconds: u64,
+    /// The same, as written in scenarios (`1h5m`).
+    drill_time: String,
+    duration_seconds: u64,
+    duration: String,
+    /// The admin who started it.
+    started_by: String,
+    started_at: Timestamp,
+    /// Why setting up failed, for a `failed` run.
+    error: Option<String>,
+    /// The last 50 log lines, oldest first.
+    log: Vec<String>,
 }
 
 /// One run of a scenario in this process.
@@ -257,32 +336,32 @@ impl Run {
         self.lock().state
     }
 
-    fn to_json(&self) -> Value {
+    fn view(&self) -> RunView {
         let p = self.lock();
         let drill_time = p
             .final_drill_time
             .or_else(|| p.clock.as_ref().map(|c| c.drill_time()))
             .unwrap_or_default()
             .min(self.duration);
-        json!({
-            "id": self.id,
-            "scenario": self.scenario_key,
-            "name": self.scenario_name,
-            "state": p.state,
-            "activation_id": p.activation_id,
-            "speed": self.speed,
-            "done": p.done,
-            "total": p.total,
-            "failed": p.failed,
-            "drill_seconds": drill_time.as_secs(),
-            "drill_time": format_offset(Duration::from_secs(drill_time.as_secs())),
-            "duration_seconds": self.duration.as_secs(),
-            "duration": format_offset(self.duration),
-            "started_by": self.started_by,
-            "started_at": self.started_at,
-            "error": p.error,
-            "log": p.log,
-        })
+        RunView {
+            id: self.id,
+            scenario: self.scenario_key.clone(),
+            name: self.scenario_name.clone(),
+            state: p.state,
+            activation_id: p.activation_id,
+            speed: self.speed,
+            done: p.done,
+            total: p.total,
+            failed: p.failed,
+            drill_seconds: drill_time.as_secs(),
+            drill_time: format_offset(Duration::from_secs(drill_time.as_secs())),
+            duration_seconds: self.duration.as_secs(),
+            duration: format_offset(self.duration),
+            started_by: self.started_by.clone(),
+            started_at: self.started_at,
+            error: p.error.clone(),
+            log: p.log.iter().cloned().collect(),
+        }
     }
 
     /// Records how the runner ended.
@@ -478,14 +557,23 @@ impl Runs {
     }
 }
 
-#[derive(Deserialize)]
+/// A drill run to start.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = NewDrillRun)]
 #[serde(deny_unknown_fields)]
 struct StartRun {
+    /// The scenario's key, as the scenario list gives it.
     scenario: String,
+    /// Drill time per real time: 1 (the default) plays in real time, 60 plays an hour's
+    /// drill in a minute. More than 0, at most 100,000.
     #[serde(default = "one")]
+    #[schema(default = 1.0, exclusive_minimum = 0.0, maximum = 100_000.0)]
     speed: f64,
-    /// `import` (the default: refused if it would change the server's register), `keep`
-    /// or `replace`, as `drill run`'s `--keep-register` and `--replace-register`.
+    /// What to do with the scenario's register, which the server's register (shared by
+    /// every activation, real ones included) would receive: `import` (the default: refused
+    /// with 409 `register_would_change` if it would change anyone), `keep` (play against the
+    /// register as it is) or `replace` (only on a training server), as `drill run`'s
+    /// `--keep-register` and `--replace-register`.
     #[serde(default)]
     register: Option<String>,
 }
@@ -573,11 +661,36 @@ fn prepare(
     Ok((scenario, timeline, entry.source))
 }
 
+/// What starting a run answers.
+#[derive(Serialize, ToSchema)]
+#[schema(as = StartedDrillRun)]
+struct Started {
+    /// The run's number, for pause, resume and stop.
+    id: u64,
+    /// The run's own drill activation.
+    activation_id: i64,
+    run: RunView,
+}
+
+/// Starts a drill run (訓練の開始). Admins only.
+///
+/// A new drill activation is opened and the scenario's injects are played into it, through
+/// this API, as the admin who started it. Answers once the drill activation exists and its
+/// clock runs. A scenario with problems answers 400; a register that the run would change answers 409
+/// `register_would_change` (see `register`); a setup call that fails answers 409
+/// `drill_setup_failed`. The run lives in the server process that started it.
+#[utoipa::path(
+    post,
+    path = "/api/drills/runs",
+    tag = "drills",
+    request_body = StartRun,
+    responses((status = 202, description = "Started: the run plays on in the background.", body = Started))
+)]
 async fn start(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiJson(body): ApiJson<StartRun>,
-) -> Result<(StatusCode, Json<Value>)> {
+) -> Result<(StatusCode, Json<Started>)> {
     user.require(&[Role::Admin])?;
     let options = body.options()?;
     let folder = state.settings.drills_dir.clone();
@@ -646,7 +759,11 @@ async fn start(
     match answer.await {
         Ok(Ok(activation_id)) => Ok((
             StatusCode::ACCEPTED,
-            Json(json!({ "id": run.id, "activation_id": activation_id, "run": run.to_json() })),
+            Json(Started {
+                id: run.id,
+                activation_id,
+                run: run.view(),
+            }),
         )),
         Ok(Err(SetupError::RegisterWouldChange { updated, removed })) => Err(AppError::conflict(
             "register_would_change",
@@ -667,12 +784,19 @@ async fn start(
     }
 }
 
-async fn list_runs(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Value>> {
+/// The drill runs of this server process. Admins only.
+///
+/// Newest first: those running and the last 20 that ended.
+#[utoipa::path(
+    get,
+    path = "/api/drills/runs",
+    tag = "drills",
+    responses((status = 200, description = "The runs, newest first.", body = Vec<RunView>))
+)]
+async fn list_runs(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Vec<RunView>>> {
     user.require(&[Role::Admin])?;
     let runs = state.drill_runs.all();
-    Ok(Json(Value::Array(
-        runs.iter().map(|r| r.to_json()).collect(),
-    )))
+    Ok(Json(runs.iter().map(|r| r.view()).collect()))
 }
 
 fn find_run(state: &AppState, user: &CurrentUser, id: u64) -> Result<Arc<Run>> {
@@ -683,15 +807,25 @@ fn find_run(state: &AppState, user: &CurrentUser, id: u64) -> Result<Arc<Run>> {
         .ok_or(AppError::NotFound("drill run"))
 }
 
+/// One drill run. Admins only.
+///
+/// Its state, progress and last log lines.
+#[utoipa::path(
+    get,
+    path = "/api/drills/runs/{id}",
+    tag = "drills",
+    params(("id" = u64, Path, description = "The run.")),
+    responses((status = 200, description = "The run.", body = RunView))
+)]
 async fn show_run(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiPath(id): ApiPath<u64>,
-) -> Result<Json<Value>> {
-    Ok(Json(find_run(&state, &user, id)?.to_json()))
+) -> Result<Json<RunView>> {
+    Ok(Json(find_run(&state, &user, id)?.view()))
 }
 
-fn tell(state: &AppState, user: &CurrentUser, id: u64, wanted: Control) -> Result<Json<Value>> {
+fn tell(state: &AppState, user: &CurrentUser, id: u64, wanted: Control) -> Result<Json<RunView>> {
     let run = find_run(state, user, id)?;
     let now = run.state();
     if now.is_over() {
@@ -707,30 +841,62 @@ fn tell(state: &AppState, user: &CurrentUser, id: u64, wanted: Control) -> Resul
         ));
     }
     run.control.send_replace(wanted);
-    Ok(Json(run.to_json()))
+    Ok(Json(run.view()))
 }
 
+/// Pauses a drill run. Admins only.
+///
+/// Drill time stands still and nothing is sent until it is resumed. A run that has ended
+/// answers 409 `drill_run_over`.
+#[utoipa::path(
+    post,
+    path = "/api/drills/runs/{id}/pause",
+    tag = "drills",
+    params(("id" = u64, Path, description = "The run.")),
+    responses((status = 200, description = "The run, asked to pause (its state changes at its next wait).", body = RunView))
+)]
 async fn pause(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiPath(id): ApiPath<u64>,
-) -> Result<Json<Value>> {
+) -> Result<Json<RunView>> {
     tell(&state, &user, id, Control::Pause)
 }
 
+/// Resumes a paused drill run. Admins only.
+///
+/// A run that has ended answers 409 `drill_run_over`.
+#[utoipa::path(
+    post,
+    path = "/api/drills/runs/{id}/resume",
+    tag = "drills",
+    params(("id" = u64, Path, description = "The run.")),
+    responses((status = 200, description = "The run, asked to resume.", body = RunView))
+)]
 async fn resume(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiPath(id): ApiPath<u64>,
-) -> Result<Json<Value>> {
+) -> Result<Json<RunView>> {
     tell(&state, &user, id, Control::Run)
 }
 
+/// Stops a drill run (訓練の中止). Admins only.
+///
+/// For good, after the call in flight; what it made stays in its drill activation. A run
+/// that has ended answers 409 `drill_run_over`.
+#[utoipa::path(
+    post,
+    path = "/api/drills/runs/{id}/stop",
+    tag = "drills",
+    params(("id" = u64, Path, description = "The run.")),
+    responses((status = 200, description = "The run, asked to stop (its state becomes `stopped` when it has).", body = RunView))
+)]
 async fn stop(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiPath(id): ApiPath<u64>,
-) -> Result<Json<Value>> {
+) -> Result<Json<RunView>> {
     tell(&state, &user, id, Control::Stop)
 }
 
@@ -781,13 +947,13 @@ mod tests {
         std::fs::write(dir.path().join("notes.txt"), "not a scenario").unwrap();
         let entries = catalogue(Some(dir.path()));
         assert_eq!(entries.len(), SHIPPED.len() + 1);
-        let broken = entries["broken"].to_json();
+        let broken = serde_json::to_value(entries["broken"].listing()).unwrap();
         let problem = broken["problems"][0].as_str().unwrap();
         assert!(
             problem.contains("broken.toml:4: at = 2h is after the end of the drill"),
             "{problem}"
         );
-        let flood = entries["flood-ward"].to_json();
+        let flood = serde_json::to_value(entries["flood-ward"].listing()).unwrap();
         assert_eq!(flood["name"], "当会の浸水訓練");
         assert_eq!(flood["source"], "folder");
         assert_eq!(flood["injects"]["announcement"], 1);

@@ -26,7 +26,7 @@ pub use scenario::{Problem, Problems, Scenario};
 pub use timeline::Timeline;
 
 /// The drills' HTTP routes: the after-action review.
-pub fn router() -> axum::Router<crate::app::AppState> {
+pub fn router() -> utoipa_axum::router::OpenApiRouter<crate::app::AppState> {
     review::router()
 }
 

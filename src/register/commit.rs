@@ -26,33 +26,49 @@ use crate::error::{AppError, Result};
 use crate::events::{self, Actor, Event};
 use crate::store::{Store, Timestamp, on_pool, write_tx_or_discard};
 
-/// The import report of the issue: dry run and commit alike.
-#[derive(Debug, Serialize)]
+/// What an import found and did, for a dry run (試行) and a commit alike: how many people are
+/// new, changed, unchanged and missing from the file, and every cell that could not be read.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = RegisterImportReport)]
 pub struct ImportReport {
+    /// The encoding the file was read in: `utf-8`, `utf-8-bom` or `cp932`.
+    #[schema(value_type = String)]
     pub encoding: &'static str,
+    /// Data rows read, valid or not (blank lines are not counted).
     pub rows: usize,
+    /// People in the file who are not in the register yet.
     pub new: usize,
     /// Each person whose record changed, with the names of the fields that changed.
     pub updated: Vec<UpdatedPerson>,
+    /// People whose record is the same as stored.
     pub unchanged: usize,
+    /// People in the register but not in the file: marked removed (or, in a dry run, who
+    /// would be).
     pub removed: usize,
+    /// Every cell that could not be read, by line; a row with any is not imported.
     pub invalid: Vec<InvalidCell>,
+    /// Headers that name no field of the register: those columns were ignored.
     pub unmapped_columns: Vec<String>,
     /// True when people missing from the file were not marked removed, because some invalid
     /// rows could not be told whose they were.
     pub removal_skipped: bool,
+    /// Whether the register was changed (false for a dry run and for a refused file).
     pub committed: bool,
     /// Why nothing (or not everything) was committed, in words.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The import's record, when it was committed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub import_id: Option<i64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UpdatedPerson {
     pub resident_id: String,
+    /// The file line the person's record starts on.
     pub line: usize,
+    /// The canonical names of the fields that changed (`address`, `care_level`, ...).
+    #[schema(value_type = Vec<String>)]
     pub fields: Vec<&'static str>,
 }
 

@@ -10,11 +10,15 @@ use crate::error::{AppError, Result};
 use crate::events::{self, Event};
 use crate::store::{Store, Timestamp, write_tx};
 
-#[derive(Deserialize)]
+/// A disclosure to declare: for how long, and why.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = DisclosureDeclaration)]
 #[serde(deny_unknown_fields)]
 pub struct Declaration {
     /// How long it lasts, in hours (1 to 168).
+    #[schema(minimum = 1, maximum = 168)]
     pub hours: i64,
+    /// Why the register is disclosed (required; recorded in the audit log).
     pub reason: String,
 }
 

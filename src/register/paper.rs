@@ -14,12 +14,16 @@ use crate::auth::CurrentUser;
 use crate::error::{AppError, Result};
 use crate::store::{Store, Timestamp, write_tx};
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PaperQuery {
+    /// The activation whose safety statuses to include (and whose disclosure applies).
     pub activation: Option<i64>,
+    /// Only people of this district (地区); an empty value means people with no district.
     pub district: Option<String>,
-    /// `utf-8` (default, with a BOM so Excel reads it as UTF-8) or `cp932`.
+    /// `utf-8` (default, with a BOM so Excel reads it as UTF-8) or `cp932` (also
+    /// `shift_jis`, `sjis`). The printable page ignores it.
     pub encoding: Option<String>,
 }
 

@@ -2,6 +2,7 @@
 //! Every read is audited in the same transaction that serves it.
 
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::commit::PersonRow;
 use super::import::Person;
@@ -12,23 +13,35 @@ use crate::error::{AppError, Result};
 use crate::store::{Store, write_tx};
 
 /// A person as the API shows them: the canonical fields, whether a later import removed them,
-/// and their current safety status in the activation asked about.
-#[derive(Serialize)]
+/// and their current safety status in the activation asked about. Which people a user is
+/// shown depends on role and consent (see the list); a person shown is shown whole.
+#[derive(Serialize, ToSchema)]
+#[schema(as = RegisterPerson)]
 pub struct PersonView {
     #[serde(flatten)]
     pub person: Person,
+    /// Removed from the register by a later import (listed only when asked for).
     pub removed: bool,
+    /// The current safety status (安否) in the activation asked about; absent when no
+    /// activation was given.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<safety::SafetyStatus>, required = false)]
     pub safety_status: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct Filter {
+    /// Only people of this district (地区); an empty value means people with no district.
     pub district: Option<String>,
     /// Part of a name, kana or address.
     pub q: Option<String>,
+    /// Only people with this current safety status; needs `activation`.
+    #[param(value_type = Option<safety::SafetyStatus>)]
     pub status: Option<String>,
+    /// The activation whose safety statuses to show (and, for a coordinator in a real
+    /// activation under a disclosure declaration, whose disclosure applies).
     pub activation: Option<i64>,
     /// Include people removed by a later import.
     #[serde(default)]
@@ -129,11 +142,15 @@ const LIST_SQL: &str = "SELECT p.resident_id, p.name, p.name_kana, p.birth_date,
      ORDER BY CASE WHEN s.status IS NULL THEN 0 ELSE 1 END, p.district, p.name_kana, p.resident_id";
 
 /// One person with, when an activation is given, their safety history in it.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = RegisterPersonRecord)]
 pub struct PersonRecord {
     #[serde(flatten)]
     pub view: PersonView,
+    /// Every status recorded for the person in the activation, oldest first; absent when no
+    /// activation was given.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
     pub safety_history: Option<Vec<Check>>,
 }
 

@@ -2,13 +2,16 @@
 
 use std::io::{Seek, SeekFrom};
 
+use axum::Json;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::import::{EncodingChoice, ImportOptions, RegisterFile};
+use super::visibility::Disclosure;
 use super::{commit, disclosure, paper, persons, safety};
 use crate::app::AppState;
 use crate::auth::{CurrentUser, Role};
@@ -18,35 +21,62 @@ use crate::extract::{ApiJson, ApiPath, ApiQuery};
 /// A municipality's whole register: a million rows is about 150 MB of CSV.
 const MAX_IMPORT_BYTES: usize = 256 * 1024 * 1024;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/register/imports",
-            post(import).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)),
-        )
-        .route("/api/register/persons", get(list_persons))
-        .route("/api/register/persons/{resident_id}", get(show_person))
-        .route("/api/register/export", get(export))
-        .route("/register/print", get(print))
-        .route(
-            "/api/activations/{id}/safety",
-            post(record_safety).get(safety_counts),
-        )
-        .route(
-            "/api/activations/{id}/disclosure",
-            get(show_disclosure).post(declare_disclosure),
-        )
-        .route("/api/activations/{id}/disclosure/end", post(end_disclosure))
+pub fn router() -> OpenApiRouter<AppState> {
+    let (schemas, paths, method) = routes!(import);
+    OpenApiRouter::new()
+        .routes((
+            schemas,
+            paths,
+            method.layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)),
+        ))
+        .routes(routes!(list_persons))
+        .routes(routes!(show_person))
+        .routes(routes!(export))
+        .routes(routes!(print))
+        .routes(routes!(record_safety, safety_counts))
+        .routes(routes!(show_disclosure, declare_disclosure))
+        .routes(routes!(end_disclosure))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ImportQuery {
+    /// Read and compare only: the report says what a commit would do, nothing is written.
     #[serde(default)]
     dry_run: bool,
+    /// Commit the valid rows of a file that has invalid ones (the people the invalid rows
+    /// name are kept as they were). Without it such a file commits nothing.
     #[serde(default)]
     allow_invalid: bool,
+    /// The file's encoding: `auto` (the default: UTF-8 with or without a BOM, else CP932),
+    /// `utf-8` or `cp932` (also `shift_jis`, `sjis`).
     encoding: Option<String>,
+}
+
+/// The form an import may be sent as, instead of the file as the whole body. Only its
+/// schema is used: the parts are read one by one as they arrive.
+#[derive(ToSchema)]
+#[schema(as = RegisterUploadForm)]
+#[allow(dead_code)]
+struct UploadForm {
+    /// The register's CSV file, as exported by the municipality's system.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// The municipality's header mapping (TOML, UTF-8), for exports whose headers the
+    /// server does not know.
+    mapping: Option<String>,
+}
+
+/// An import that was not committed: its report (the file had invalid rows and
+/// `allow_invalid` was not given), or an error (the Idempotency-Key was used before with
+/// another request). Only its schema is used.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[serde(untagged)]
+enum ImportRefused {
+    Report(commit::ImportReport),
+    Error(crate::openapi::ErrorBody),
 }
 
 pub fn encoding_choice(name: Option<&str>) -> Result<EncodingChoice> {
@@ -61,9 +91,30 @@ pub fn encoding_choice(name: Option<&str>) -> Result<EncodingChoice> {
     }
 }
 
-/// The file as the body (`text/csv`), or as a form (`multipart/form-data`) with the file in a
-/// part named `file` and, optionally, the municipality's header mapping (TOML) in `mapping`.
-/// The file is spooled to a temporary file as it arrives, never held in memory.
+/// Imports the support-needed register (避難行動要支援者名簿). Admins only.
+///
+/// The municipality's CSV export. The file is the whole body (`text/csv`), or a form (`multipart/form-data`) with the file
+/// in a part named `file` and, optionally, the municipality's header mapping (TOML) in
+/// `mapping`. UTF-8 (with or without a BOM) and CP932 (Shift_JIS) are read. The file
+/// replaces the register: people missing from it are marked removed, never deleted. Send it
+/// with `dry_run=true` first to see what would change. Up to 256 MB.
+#[utoipa::path(
+    post,
+    path = "/api/register/imports",
+    tag = "register",
+    params(ImportQuery),
+    request_body(
+        description = "The register's CSV file, as the body or as a form.",
+        content(
+            (String = "text/csv"),
+            (UploadForm = "multipart/form-data")
+        )
+    ),
+    responses(
+        (status = 200, description = "Committed, or a dry run: what was (or would be) done.", body = commit::ImportReport),
+        (status = 422, description = "Not committed: the file has invalid rows (listed in the report's `invalid`) and `allow_invalid` was not given; or the Idempotency-Key was used before with another request.", body = ImportRefused)
+    )
+)]
 async fn import(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -104,6 +155,20 @@ async fn import(
     Ok((status, Json(report)))
 }
 
+/// Lists the register's people. Coordinators and admins.
+///
+/// Unconfirmed people first, then by district and kana: the list a safety sweep (安否確認)
+/// works through. Admins see everyone. Coordinators see the people who consented to sharing
+/// (情報提供同意), and the others only in a real activation (`activation=ID`) while an
+/// admin's disclosure declaration is in force; never in a drill. Every list is recorded in
+/// the audit log.
+#[utoipa::path(
+    get,
+    path = "/api/register/persons",
+    tag = "register",
+    params(persons::Filter),
+    responses((status = 200, description = "The people the user may see.", body = Vec<persons::PersonView>))
+)]
 async fn list_persons(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -113,12 +178,29 @@ async fn list_persons(
     Ok(Json(persons::list(&state.store, &user, filter).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct PersonQuery {
+    /// The activation whose safety status and history to include (and whose disclosure
+    /// applies).
     activation: Option<i64>,
 }
 
+/// One person's record. Coordinators and admins.
+///
+/// With their safety history in an activation when one is given. A person the user may not
+/// see answers 404 like an unknown one. Every read is recorded in the audit log.
+#[utoipa::path(
+    get,
+    path = "/api/register/persons/{resident_id}",
+    tag = "register",
+    params(
+        ("resident_id" = String, Path, description = "The person's 宛名番号, as in the register."),
+        PersonQuery
+    ),
+    responses((status = 200, description = "The person.", body = persons::PersonRecord))
+)]
 async fn show_person(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -131,6 +213,18 @@ async fn show_person(
     ))
 }
 
+/// Records a person's safety status (安否確認). Coordinators and admins.
+///
+/// For people the user may see (others answer 404); a person removed from the register
+/// answers 409 `person_removed`. The board gets the district's new counts, never the name.
+#[utoipa::path(
+    post,
+    path = "/api/activations/{id}/safety",
+    tag = "safety",
+    params(("id" = i64, Path, description = "The activation.")),
+    request_body = safety::NewCheck,
+    responses((status = 201, description = "The recorded check.", body = safety::Check))
+)]
 async fn record_safety(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -148,6 +242,16 @@ async fn record_safety(
     Ok((StatusCode::CREATED, Json(saved)))
 }
 
+/// Safety counts by district and status. Every role.
+///
+/// Numbers only, no names: the board shows them.
+#[utoipa::path(
+    get,
+    path = "/api/activations/{id}/safety",
+    tag = "safety",
+    params(("id" = i64, Path, description = "The activation.")),
+    responses((status = 200, description = "One entry per district, by district.", body = Vec<safety::DistrictCounts>))
+)]
 async fn safety_counts(
     State(state): State<AppState>,
     _user: CurrentUser,
@@ -157,23 +261,47 @@ async fn safety_counts(
     Ok(Json(safety::counts(&state.store, id).await?))
 }
 
+/// The disclosure declaration in force, if any. Every role.
+///
+/// Who declared it, why, and until when; `null` when none is in force. The board shows it.
+#[utoipa::path(
+    get,
+    path = "/api/activations/{id}/disclosure",
+    tag = "disclosure",
+    params(("id" = i64, Path, description = "The activation.")),
+    responses((status = 200, description = "The declaration in force, or null.", body = Option<Disclosure>))
+)]
 async fn show_disclosure(
     State(state): State<AppState>,
     _user: CurrentUser,
     ApiPath(id): ApiPath<i64>,
-) -> Result<Json<Option<super::visibility::Disclosure>>> {
+) -> Result<Json<Option<Disclosure>>> {
     crate::activations::get_one(&state.store, id).await?;
     Ok(Json(
         super::visibility::active_disclosure(&state.store, id).await?,
     ))
 }
 
+/// Declares a disclosure of the register. Admins only.
+///
+/// In a disaster (災害対策基本法 49条の11 第3項): for the stated hours, coordinators see the
+/// people who did not consent to sharing too. Real activations only (a drill answers 409
+/// `drill_never_discloses`). A new declaration replaces the one in force. Audited and
+/// announced on the board, without names.
+#[utoipa::path(
+    post,
+    path = "/api/activations/{id}/disclosure",
+    tag = "disclosure",
+    params(("id" = i64, Path, description = "The activation.")),
+    request_body = disclosure::Declaration,
+    responses((status = 201, description = "The declaration, now in force.", body = Disclosure))
+)]
 async fn declare_disclosure(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<disclosure::Declaration>,
-) -> Result<(StatusCode, Json<super::visibility::Disclosure>)> {
+) -> Result<(StatusCode, Json<Disclosure>)> {
     user.require(&[Role::Admin])?;
     let store = state.store.clone();
     let declared = state
@@ -185,6 +313,17 @@ async fn declare_disclosure(
     Ok((StatusCode::CREATED, Json(declared)))
 }
 
+/// Ends the disclosure in force. Admins only.
+///
+/// Before its time: coordinators see consented people only again. None in force answers 409
+/// `no_disclosure`.
+#[utoipa::path(
+    post,
+    path = "/api/activations/{id}/disclosure/end",
+    tag = "disclosure",
+    params(("id" = i64, Path, description = "The activation.")),
+    responses((status = 204, description = "Ended."))
+)]
 async fn end_disclosure(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -201,6 +340,19 @@ async fn end_disclosure(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The register as a CSV file. Coordinators and admins.
+///
+/// The paper fallback for when power or the network fails: UTF-8 with a BOM (opens in Excel) or CP932, in the columns the import reads back, with
+/// each person's safety status in the activation given. The same people as the list
+/// (coordinators: consented people only unless a disclosure applies); people removed from
+/// the register are left out. Audited.
+#[utoipa::path(
+    get,
+    path = "/api/register/export",
+    tag = "register",
+    params(paper::PaperQuery),
+    responses((status = 200, description = "The CSV file, as a download (`Content-Disposition: attachment`).", content_type = "text/csv", body = String))
+)]
 async fn export(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -220,6 +372,17 @@ async fn export(
     Ok(paper::csv_download(&file_name, content_type, bytes))
 }
 
+/// Printable district lists (地区別名簿). Coordinators and admins.
+///
+/// For a safety sweep on paper, stamped with who printed them and when. The same people as
+/// the export. Audited.
+#[utoipa::path(
+    get,
+    path = "/register/print",
+    tag = "register",
+    params(paper::PaperQuery),
+    responses((status = 200, description = "The printable page.", content_type = "text/html", body = String))
+)]
 async fn print(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::visibility;
 use crate::auth::CurrentUser;
@@ -24,6 +25,30 @@ pub const STATUSES: [&str; 8] = [
     "deceased",
 ];
 
+/// A safety status, as [`STATUSES`] lists them; the API's fields hold these words. Only its
+/// schema is used (the statuses travel as strings); a test keeps the two lists equal.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum SafetyStatus {
+    /// 未確認: nobody has reached the person yet.
+    Unconfirmed,
+    /// 要救助・要支援: the person needs help now.
+    NeedsHelp,
+    /// 連絡不能: could not be reached.
+    Unreachable,
+    /// 不在: not at home when visited.
+    NotHome,
+    /// 入院中: in hospital.
+    Hospital,
+    /// 避難済: at a shelter or elsewhere safe.
+    Evacuated,
+    /// 在宅・無事: safe at home.
+    SafeAtHome,
+    /// 死亡.
+    Deceased,
+}
+
 /// Statuses that count as confirmed (安否確認済): the person's situation is known.
 /// `not_home` (不在) and `unreachable` (連絡不能) are attempts that did not reach the person,
 /// so they do not count: a sweep is not done while people are only "not at home". The board's
@@ -38,10 +63,13 @@ pub const CONFIRMED: [&str; 5] = [
 ];
 
 /// Counts of one district: how many people, and how many in each status.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
 pub struct DistrictCounts {
+    /// The district (地区); empty for people with no district.
     pub district: String,
+    /// People of the district in the register (not removed).
     pub total: i64,
+    /// How many people are in each safety status, by status (every status, zeros included).
     pub by_status: BTreeMap<String, i64>,
 }
 
@@ -162,21 +190,30 @@ macro_rules! safety_record_in {
 }
 pub use crate::safety_record_in as record_in;
 
-#[derive(Deserialize)]
+/// A safety status to record for one person.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = NewSafetyCheck)]
 #[serde(deny_unknown_fields)]
 pub struct NewCheck {
+    /// The person's 宛名番号, as in the register.
     pub resident_id: String,
+    #[schema(value_type = SafetyStatus)]
     pub status: String,
+    /// What was found, for the next person who reads the record (at most 1,000 characters).
     #[serde(default)]
     pub note: String,
 }
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+/// One recorded safety status (安否確認): who recorded it, when, and their note.
+#[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
+#[schema(as = SafetyCheck)]
 pub struct Check {
     pub id: i64,
     pub resident_id: String,
+    #[schema(value_type = SafetyStatus)]
     pub status: String,
     pub note: String,
+    /// The staff account that recorded it.
     pub checked_by: String,
     pub checked_at: Timestamp,
 }
@@ -258,4 +295,23 @@ pub async fn counts(store: &Store, activation_id: i64) -> Result<Vec<DistrictCou
         sqlx::query_as(COUNT_SQL).bind(activation_id).bind(Option::<String>::None).fetch_all(pool).await?
     });
     Ok(fold_counts(rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The documented statuses are the ones the server takes.
+    #[test]
+    fn the_documented_statuses_are_the_statuses() {
+        let schema = serde_json::to_value(<SafetyStatus as utoipa::PartialSchema>::schema())
+            .expect("a schema serialises");
+        let documented: Vec<&str> = schema["enum"]
+            .as_array()
+            .expect("an enum of strings")
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect();
+        assert_eq!(documented, STATUSES);
+    }
 }

@@ -55,14 +55,19 @@ pub async fn scope(
     }
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+/// A disclosure declaration (情報提供の宣言): an admin let coordinators see people who did not
+/// consent, in a real activation, until `ends_at` or until ended.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Disclosure {
     pub id: i64,
     pub activation_id: i64,
+    /// The admin who declared it.
     pub declared_by: String,
     pub declared_at: Timestamp,
     pub ends_at: Timestamp,
+    /// Why, as the admin gave it.
     pub reason: String,
+    /// When an admin ended it early; null while in force.
     pub ended_at: Option<Timestamp>,
 }
 

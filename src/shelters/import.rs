@@ -306,7 +306,6 @@ pub struct ImportReport {
     /// Shelters in the list whose registry entry it leaves as it is.
     pub unchanged: usize,
     /// Every problem found, by line and column: a row with any is not imported.
-    #[schema(value_type = Vec<ShelterImportProblem>)]
     pub invalid: Vec<InvalidCell>,
     /// Headers the import did not recognise (their columns are ignored).
     pub unmapped_columns: Vec<String>,
@@ -316,21 +315,6 @@ pub struct ImportReport {
     /// Present when invalid rows stopped the import: what to do.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
-}
-
-/// One problem in one row of the list (the register's `InvalidCell`, described here so
-/// this report's schema stands on its own).
-#[derive(ToSchema)]
-#[allow(dead_code)] // Only its schema is used: the report carries `InvalidCell`.
-pub struct ShelterImportProblem {
-    /// The file line the record starts on.
-    line: usize,
-    /// The header as written in the file, or 「(行全体)」 for a problem with the whole row.
-    column: String,
-    /// The value as read (trimmed); undecodable bytes are shown as `\xNN`.
-    value: String,
-    /// What is wrong, in Japanese, for the staff member who exported the file.
-    reason: String,
 }
 
 #[derive(Clone, Debug, Default)]

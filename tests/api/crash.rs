@@ -30,6 +30,7 @@ crate::on_both_backends!(
     keys_belong_to_their_user,
     a_refused_write_leaves_its_key_free,
     a_write_whose_answer_was_lost_is_reported_applied,
+    a_resend_while_the_first_is_running_is_told_in_progress,
 );
 
 fn need(tag: &str) -> Value {
@@ -97,6 +98,91 @@ async fn a_write_resent_with_its_key_is_applied_once_and_answered_the_same(app: 
     assert_eq!(
         needs_tagged(&coordinator, activation, "長すぎる鍵").await,
         0
+    );
+}
+
+/// Holds the database's write lock from outside the server, so that a write waits.
+enum WriteBlocker {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+}
+
+impl WriteBlocker {
+    async fn hold(url: &str) -> WriteBlocker {
+        use sqlx::Connection;
+        if url.starts_with("sqlite:") {
+            let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+            sqlx::raw_sql("BEGIN IMMEDIATE")
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            WriteBlocker::Sqlite(conn)
+        } else {
+            let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+            sqlx::raw_sql("BEGIN; LOCK TABLE needs IN EXCLUSIVE MODE")
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            WriteBlocker::Postgres(conn)
+        }
+    }
+
+    async fn release(self) {
+        match self {
+            WriteBlocker::Sqlite(mut conn) => {
+                sqlx::raw_sql("ROLLBACK").execute(&mut conn).await.unwrap();
+            }
+            WriteBlocker::Postgres(mut conn) => {
+                sqlx::raw_sql("ROLLBACK").execute(&mut conn).await.unwrap();
+            }
+        }
+    }
+}
+
+/// A tablet resends a write whose first attempt is still running (its answer is slow, not
+/// lost): the resend is told 409 `in_progress` at once rather than applied a second time,
+/// and once the first finishes a resend gets its answer.
+async fn a_resend_while_the_first_is_running_is_told_in_progress(app: TestApp) {
+    use futures_util::FutureExt;
+    use futures_util::future::{Either, select};
+    let (coordinator, activation) = centre(&app).await;
+    let path = format!("/api/activations/{activation}/needs");
+    let blocker = WriteBlocker::hold(&app.database_url).await;
+    let body = need("応答待ち D");
+    let first = coordinator
+        .send_keyed(Method::POST, &path, "slow-0001", &body)
+        .boxed();
+    let second = coordinator
+        .send_keyed(Method::POST, &path, "slow-0001", &body)
+        .boxed();
+    // Whichever takes the key first waits for the lock; the other must be answered now.
+    // (A bound, not a wait: without the in-flight check both would wait for the lock.)
+    let both = tokio::time::timeout(Duration::from_secs(60), select(first, second))
+        .await
+        .expect("neither request was answered while the first was held");
+    let (answered, waiting) = match both {
+        Either::Left((answer, other)) | Either::Right((answer, other)) => (answer, other),
+    };
+    let (status, answer, _) = answered.unwrap();
+    assert_eq!(status, StatusCode::CONFLICT, "{answer}");
+    assert_eq!(answer["code"], "in_progress", "{answer}");
+    blocker.release().await;
+    let (status, created, replayed) = waiting.await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert!(!replayed);
+    let (status, again, replayed) = coordinator
+        .send_keyed(Method::POST, &path, "slow-0001", &body)
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::CREATED);
+    assert!(
+        replayed,
+        "the resend after the first finished is its answer, replayed"
+    );
+    assert_eq!(again, created);
+    assert_eq!(
+        needs_tagged(&coordinator, activation, "応答待ち D").await,
+        1
     );
 }
 

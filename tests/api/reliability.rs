@@ -827,6 +827,29 @@ async fn a_full_disk_answers_507_keeps_its_data_and_writes_again_once_space_is_f
         }
     }
     let refused = refused.expect("a write on a full disk is refused with 507");
+    // Mid-dispatch: a need taken at the desk is refused the same way, and nothing of it kept.
+    let needs = format!("/api/activations/{activation}/needs");
+    let need = |requester: &str| {
+        json!({ "requester_name": requester, "address": "架空市北町1-1", "category": "mud_removal",
+                "people_needed": 2 })
+    };
+    let mut needs_acknowledged = Vec::new();
+    let mut need_refused = None;
+    for n in 0..2000 {
+        let requester = format!("満杯 依頼者{n}");
+        let response = admin.post_response(&needs, need(&requester)).await;
+        match response.status() {
+            StatusCode::CREATED => needs_acknowledged.push(requester),
+            StatusCode::INSUFFICIENT_STORAGE => {
+                let body: Value = response.json().await.unwrap();
+                assert_eq!(body["error"], "disk_full", "{body}");
+                need_refused = Some(requester);
+                break;
+            }
+            other => panic!("a need taken on a full disk answered {other}"),
+        }
+    }
+    let need_refused = need_refused.expect("a need taken on a full disk is refused with 507");
     // The server keeps running and reading.
     assert_eq!(app.anonymous().get("/healthz").await.0, StatusCode::OK);
     let (status, listed) = admin.get(&announce).await;
@@ -871,6 +894,27 @@ async fn a_full_disk_answers_507_keeps_its_data_and_writes_again_once_space_is_f
         "the refused write, again: {body}"
     );
     acknowledged.push(refused.clone());
+    let (status, body) = admin.post(&needs, need(&need_refused)).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "the refused need, again: {body}"
+    );
+    needs_acknowledged.push(need_refused);
+    let (status, listed) = admin.get(&needs).await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    let mut requesters: Vec<String> = listed
+        .as_array()
+        .expect("a list of needs")
+        .iter()
+        .map(|n| n["requester_name"].as_str().unwrap_or_default().to_string())
+        .collect();
+    requesters.sort();
+    needs_acknowledged.sort();
+    assert_eq!(
+        requesters, needs_acknowledged,
+        "every acknowledged need, once each, and nothing of the refused one until it was sent again"
+    );
     let (status, report) = admin.post_bytes("/api/register/imports", big).await;
     assert_eq!(status, StatusCode::OK, "the import, again: {report}");
     assert_eq!(register_count(&app.store).await, 4000);

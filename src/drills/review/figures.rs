@@ -46,7 +46,8 @@ pub struct Run {
 }
 
 /// Every figure of one run.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = ReviewFigures)]
 pub struct Figures {
     /// From the opening to the close (or the last event of a run still open), in seconds.
     pub duration_seconds: i64,
@@ -60,7 +61,8 @@ pub struct Figures {
     pub timeline: Timeline,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = ReviewSafety)]
 pub struct Safety {
     /// People on the register at the end.
     pub register_total: i64,
@@ -70,14 +72,16 @@ pub struct Safety {
     pub curve: Vec<SafetyPoint>,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, utoipa::ToSchema)]
+#[schema(as = ReviewMilestone)]
 pub struct Milestone {
     pub percent: u32,
     /// Seconds from the start until the share was first reached; `None`: not reached.
     pub seconds: Option<i64>,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, utoipa::ToSchema)]
+#[schema(as = ReviewSafetyPoint)]
 pub struct SafetyPoint {
     pub seconds: i64,
     pub confirmed: i64,
@@ -85,17 +89,20 @@ pub struct SafetyPoint {
 }
 
 /// Durations of one stage, over the needs or teams that went through it.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, utoipa::ToSchema)]
+#[schema(as = ReviewStage)]
 pub struct Stage {
     /// `intake_to_matching`, `matching_to_dispatch`, `dispatch_to_return`,
     /// `return_to_report`, or the whole `intake_to_dispatch`.
+    #[schema(value_type = String)]
     pub stage: &'static str,
     pub count: usize,
     pub median_seconds: Option<i64>,
     pub p90_seconds: Option<i64>,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, utoipa::ToSchema)]
+#[schema(as = ReviewVolunteers)]
 pub struct Volunteers {
     pub checked_in: i64,
     /// Check-ins in each hour from the start: `[0]` is the first hour.
@@ -103,7 +110,8 @@ pub struct Volunteers {
 }
 
 /// One welfare shelter's places over time.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, utoipa::ToSchema)]
+#[schema(as = ReviewShelterFill)]
 pub struct ShelterFill {
     pub shelter_id: i64,
     pub name: String,
@@ -115,7 +123,8 @@ pub struct ShelterFill {
     pub points: Vec<FillPoint>,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, utoipa::ToSchema)]
+#[schema(as = ReviewFillPoint)]
 pub struct FillPoint {
     pub seconds: i64,
     /// Places taken: assigned and not yet arrived, plus arrived.
@@ -124,7 +133,8 @@ pub struct FillPoint {
     pub open: bool,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, utoipa::ToSchema)]
+#[schema(as = ReviewNeeds)]
 pub struct Needs {
     pub received: i64,
     /// Needs not done nor cancelled at the end.
@@ -136,24 +146,30 @@ pub struct Needs {
 
 /// The notable events, counted per kind in windows of `bucket_minutes` so that a two-day
 /// drill is a page of rows, not thousands.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, utoipa::ToSchema)]
+#[schema(as = ReviewTimeline)]
 pub struct Timeline {
     pub bucket_minutes: i64,
     pub rows: Vec<TimelineRow>,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, utoipa::ToSchema)]
+#[schema(as = ReviewTimelineRow)]
 pub struct TimelineRow {
     /// Seconds from the start of the first event of this kind in the window.
     pub seconds: i64,
     /// The window: from `window_start` for `bucket_minutes`.
     pub window_start_seconds: i64,
+    /// The event's kind (`need_received`, `team_dispatched`, ...), or a moment the
+    /// review derives (`confirmed_50`, `confirmed_90`, `confirmed_100`, `shelter_full`).
+    #[schema(value_type = String)]
     pub kind: &'static str,
     pub count: i64,
 }
 
 /// The headline figures of a run, for the comparison between runs of one scenario.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, utoipa::ToSchema)]
+#[schema(as = ReviewHeadline)]
 pub struct Headline {
     pub duration_seconds: i64,
     pub register_total: i64,

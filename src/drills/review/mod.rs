@@ -18,11 +18,13 @@ pub mod chart;
 pub mod figures;
 pub mod page;
 
+use axum::Json;
 use axum::extract::State;
 use axum::response::Html;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::activations::Activation;
 use crate::app::AppState;
@@ -36,10 +38,10 @@ pub use figures::{Figures, Headline, LogEvent, Run};
 /// How many earlier runs the comparison shows: the latest ones.
 const EARLIER_RUNS: i64 = 10;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/activations/{id}/review", get(review_json))
-        .route("/api/activations/{id}/review/page", get(review_page))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(review_json))
+        .routes(routes!(review_page))
 }
 
 /// The stable key of a scenario file, by which runs of it are compared: the file's stem
@@ -49,11 +51,14 @@ pub fn scenario_key(file: &str) -> Option<String> {
     (!stem.is_empty()).then(|| stem.chars().take(100).collect())
 }
 
-/// The review of one activation.
-#[derive(Debug, Serialize)]
+/// The after-action review (振り返り) of one activation: its figures, the comparison with
+/// earlier drills of the same scenario, and the charts.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Review {
     pub activation: Activation,
-    /// Which safety statuses count as confirmed (see `figures::CONFIRMED`).
+    /// Which safety statuses count as confirmed (安否確認済): `safe_at_home`, `evacuated`,
+    /// `needs_help`, `hospital`, `deceased`.
+    #[schema(value_type = Vec<String>)]
     pub confirmed_statuses: &'static [&'static str],
     pub figures: Figures,
     /// Earlier drills of the same scenario, oldest first, then this run.
@@ -62,7 +67,8 @@ pub struct Review {
 }
 
 /// One run in the comparison table.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ReviewComparedRun)]
 pub struct Compared {
     pub activation_id: i64,
     pub name: String,
@@ -76,7 +82,8 @@ pub struct Compared {
 /// The charts as SVG text. The JSON carries the very SVG the printable page inlines, so the
 /// web tab shows the same drawing without a second chart implementation in JavaScript; the
 /// tab parses it as XML (no HTML parser, no script), and every text in it is escaped here.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ReviewCharts)]
 pub struct Charts {
     /// The share of the register confirmed over time, with 50 / 90 / 100 % guides.
     pub safety: String,
@@ -86,7 +93,9 @@ pub struct Charts {
     pub shelters: Vec<ShelterChart>,
 }
 
-#[derive(Debug, Serialize)]
+/// One shelter's chart.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ReviewShelterChart)]
 pub struct ShelterChart {
     pub shelter_id: i64,
     pub name: String,
@@ -219,6 +228,18 @@ pub async fn review(store: &Store, activation_id: i64) -> Result<Review> {
 
 const CENTRE: &[Role] = &[Role::Coordinator, Role::Admin];
 
+/// The after-action review (振り返り) of an activation. Coordinators and admins.
+///
+/// Drill or real: times to confirm 50, 90 and 100 % of the register, how long needs waited at each stage, check-ins per hour,
+/// shelter fill, needs still open, a timeline, and the headline figures of earlier drills of
+/// the same scenario. Counts and times only, no personal data.
+#[utoipa::path(
+    get,
+    path = "/api/activations/{id}/review",
+    tag = "review",
+    params(("id" = i64, Path, description = "The activation.")),
+    responses((status = 200, description = "The review, with its charts as SVG.", body = Review))
+)]
 async fn review_json(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -228,6 +249,16 @@ async fn review_json(
     Ok(Json(review(&state.store, id).await?))
 }
 
+/// The after-action review as a printable page. Coordinators and admins.
+///
+/// Charts inline, stamped with who printed it.
+#[utoipa::path(
+    get,
+    path = "/api/activations/{id}/review/page",
+    tag = "review",
+    params(("id" = i64, Path, description = "The activation.")),
+    responses((status = 200, description = "The printable review.", content_type = "text/html", body = String))
+)]
 async fn review_page(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -130,7 +130,7 @@ pub struct ParsedRegister {
 }
 
 /// One problem in one row: a row with any produces no record.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct InvalidCell {
     /// The file line the record starts on.
     pub line: usize,

@@ -14,7 +14,7 @@ use super::values::{self, Sex, trim};
 
 /// One person of the support-needed register (避難行動要支援者名簿), as imported.
 /// `care_level` and `disability` are 要配慮個人情報, the most sensitive category.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Person {
     /// The municipality's 宛名番号: identifies the person across exports (never My Number).
     pub resident_id: String,

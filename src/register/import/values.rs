@@ -102,7 +102,9 @@ pub fn postal_code(s: &str) -> Result<String, String> {
 }
 
 /// Sex as the register records it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Sex {
     Male,
