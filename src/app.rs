@@ -131,7 +131,7 @@ pub(crate) fn modules() -> Vec<(&'static str, OpenApiRouter<AppState>)> {
         ("auth", crate::auth::router()),
         ("activations", crate::activations::router()),
         ("register", crate::register::router()),
-        ("shelters", crate::shelters::router().into()),
+        ("shelters", crate::shelters::router()),
         ("dispatch", crate::dispatch::router()),
         ("drills", crate::drills::router()),
         ("audit", crate::audit::router()),

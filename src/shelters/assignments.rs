@@ -13,6 +13,7 @@
 //! one committed (READ COMMITTED reads afresh per statement).
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::openings::states_in;
 use crate::activations::Activation;
@@ -29,18 +30,49 @@ pub const OPERATOR_STATUSES: [&str; 4] = ["arrived", "not_arrived", "left", "tra
 /// Where a transferred person went.
 pub const DESTINATIONS: [&str; 4] = ["hospital", "other_shelter", "home", "other"];
 
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+/// [`OPERATOR_STATUSES`], for the API document (the field is a string, checked against the
+/// list so the error says which values are allowed).
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)] // Only its schema is used.
+pub enum OperatorStatus {
+    Arrived,
+    NotArrived,
+    Left,
+    Transferred,
+}
+
+/// [`DESTINATIONS`], for the API document.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)] // Only its schema is used.
+pub enum TransferDestination {
+    Hospital,
+    OtherShelter,
+    Home,
+    Other,
+}
+
+/// A register person placed in a welfare shelter in one activation.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, ToSchema)]
+#[schema(as = ShelterAssignment)]
 pub struct Assignment {
     pub id: i64,
     pub activation_id: i64,
+    /// The person's resident number (宛名番号) in the register.
     pub resident_id: String,
     pub shelter_id: i64,
     pub shelter_name: String,
+    /// Why this shelter, as the coordinator wrote it (may be empty).
     pub reason: String,
+    /// Set when an admin placed the person in a closed or full shelter anyway: why.
     pub override_reason: Option<String>,
+    /// `assigned` (受入予定) until the operator records `arrived`, `not_arrived`, `left` or
+    /// `transferred`.
     pub status: String,
     pub assigned_by: String,
     pub assigned_at: Timestamp,
+    /// When the person was assigned elsewhere: this assignment is then history.
     pub superseded_at: Option<Timestamp>,
     pub superseded_by: Option<String>,
 }
@@ -53,15 +85,21 @@ macro_rules! select_assignment {
     };
 }
 
-#[derive(Deserialize)]
+/// A placement: who goes to which shelter, and why.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NewShelterAssignment)]
 pub struct NewAssignment {
+    /// The person's resident number (宛名番号) in the register.
     pub resident_id: String,
     pub shelter_id: i64,
     #[serde(default)]
+    #[schema(max_length = 1000)]
     pub reason: String,
-    /// Set by an admin to place someone in a closed or full shelter anyway: why.
+    /// Set by an admin to place someone in a closed or full shelter anyway: why. From anyone
+    /// else, refused with 403 (empty is the same as left out).
     #[serde(default)]
+    #[schema(max_length = 1000)]
     pub override_reason: Option<String>,
 }
 
@@ -270,22 +308,34 @@ pub async fn assign(
 /// the shelter's name and the person's district.
 type AssignmentSubject = (i64, String, Option<Timestamp>, String, Option<String>);
 
-#[derive(Deserialize)]
+/// What the shelter's operator records for an assignment.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = AssignmentStatusUpdate)]
 pub struct StatusUpdate {
+    /// `arrived` (到着: also records the person as evacuated), `not_arrived` (未到着), `left`
+    /// (退所) or `transferred` (移送).
+    #[schema(value_type = OperatorStatus)]
     pub status: String,
     #[serde(default)]
+    #[schema(max_length = 1000)]
     pub note: String,
-    /// For `transferred`: hospital, other_shelter, home or other.
+    /// Only for `transferred`, and required there: `hospital` also records the person as in
+    /// hospital.
     #[serde(default)]
+    #[schema(value_type = Option<TransferDestination>)]
     pub destination: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+/// One record the operator made for an assignment.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, ToSchema)]
+#[schema(as = AssignmentUpdate)]
 pub struct Update {
     pub id: i64,
     pub assignment_id: i64,
+    /// `arrived`, `not_arrived`, `left` or `transferred`.
     pub status: String,
+    /// For a transfer: `hospital`, `other_shelter`, `home` or `other`; otherwise empty.
     pub destination: String,
     pub note: String,
     pub recorded_by: String,
@@ -428,9 +478,10 @@ pub async fn record_status(
 
 /// A person as their shelter receives them: what is needed to take them in, care needs
 /// included, with the assignment and everything recorded for it.
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
 pub struct AssignedPerson {
     pub assignment_id: i64,
+    /// The person's resident number (宛名番号) in the register.
     pub resident_id: String,
     pub name: String,
     pub name_kana: Option<String>,
@@ -446,10 +497,13 @@ pub struct AssignedPerson {
     pub notes: Option<String>,
     #[serde(skip)]
     pub consent: Option<bool>,
+    /// The assignment's status: `assigned`, `arrived`, `not_arrived`, `left` or
+    /// `transferred`.
     pub status: String,
     pub reason: String,
     pub assigned_by: String,
     pub assigned_at: Timestamp,
+    /// What the operator recorded, oldest first.
     #[sqlx(skip)]
     pub updates: Vec<Update>,
 }
@@ -466,12 +520,13 @@ pub(crate) fn may_read_list(user: &CurrentUser, shelter_id: i64) -> Result<()> {
 }
 
 /// The people assigned to one shelter in an activation, with what the user may see of them.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ShelterList {
     pub shelter: super::openings::ShelterState,
     pub people: Vec<AssignedPerson>,
     /// People a coordinator may not see here (no consent, no disclosure): counted, not shown.
     pub hidden: usize,
+    /// Who read the list (printed on the paper copy).
     pub printed_by: String,
     pub read_at: Timestamp,
 }

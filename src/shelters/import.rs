@@ -6,6 +6,7 @@
 //! disaster, not gone).
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::{CATEGORIES, FACILITIES, ShelterFields, openings};
 use crate::error::{AppError, Result};
@@ -280,24 +281,38 @@ struct Parsed {
     present: [bool; 9],
 }
 
-#[derive(Debug, Serialize)]
+/// A shelter already in the registry that the list changes.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UpdatedShelter {
     pub name: String,
+    /// The file line of its row.
     pub line: usize,
+    /// What changes: any of `address`, `capacity`, `categories`, `facilities`,
+    /// `coordinates`, `contact`, `notes`.
     pub fields: Vec<&'static str>,
 }
 
 /// The import report, shaped as the register's.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ShelterImportReport)]
 pub struct ImportReport {
+    /// The encoding the file was read in: `utf-8` or `cp932`.
     pub encoding: &'static str,
+    /// Data rows in the file.
     pub rows: usize,
+    /// Shelters the list adds to the registry.
     pub new: usize,
     pub updated: Vec<UpdatedShelter>,
+    /// Shelters in the list whose registry entry it leaves as it is.
     pub unchanged: usize,
+    /// Every problem found, by line and column: a row with any is not imported.
     pub invalid: Vec<InvalidCell>,
+    /// Headers the import did not recognise (their columns are ignored).
     pub unmapped_columns: Vec<String>,
+    /// Whether the registry was changed: false for a dry run, or when invalid rows stopped
+    /// the import.
     pub committed: bool,
+    /// Present when invalid rows stopped the import: what to do.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }

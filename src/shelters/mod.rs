@@ -17,6 +17,7 @@ mod routes;
 pub mod suggest;
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::activations::Activation;
 use crate::error::{AppError, Result};
@@ -47,6 +48,34 @@ pub const FACILITIES: [(&str, &str); 7] = [
     ("nursing_staff", "看護職員"),
 ];
 
+/// The codes of [`CATEGORIES`], for the API document (the fields themselves are strings,
+/// checked against `CATEGORIES` so an error can name the offending place in the list).
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)] // Only its schema is used.
+pub enum ShelterCategory {
+    Elderly,
+    PhysicalDisability,
+    IntellectualMentalDisability,
+    Dementia,
+    PregnantInfant,
+    MedicalCare,
+}
+
+/// The codes of [`FACILITIES`], for the API document.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)] // Only its schema is used.
+pub enum ShelterFacility {
+    WheelchairAccess,
+    AccessibleToilet,
+    Oxygen,
+    Generator,
+    Elevator,
+    CareBeds,
+    NursingStaff,
+}
+
 pub fn category_label(code: &str) -> &str {
     CATEGORIES
         .iter()
@@ -54,17 +83,25 @@ pub fn category_label(code: &str) -> &str {
         .map_or(code, |(_, label)| label)
 }
 
-/// A facility as the registry keeps it.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+/// A facility as the registry keeps it (master data shared by every activation).
+#[derive(Clone, Debug, Serialize, PartialEq, ToSchema)]
 pub struct Shelter {
     pub id: i64,
+    /// The facility's name (施設名), unique in the registry: imports match on it.
     pub name: String,
     pub address: String,
+    /// WGS 84 degrees; null when the registry has no coordinates (both or neither).
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
+    /// Places in normal times (0 to 100,000); an opening may declare fewer or more.
     pub capacity: i64,
+    /// Who it takes in (受入対象).
+    #[schema(value_type = Vec<ShelterCategory>)]
     pub categories: Vec<String>,
+    /// What it has (設備).
+    #[schema(value_type = Vec<ShelterFacility>)]
     pub facilities: Vec<String>,
+    /// How to reach the facility (phone, person in charge); may be empty.
     pub contact: String,
     pub notes: String,
     /// The users who run it (shelter_operator accounts).
@@ -114,24 +151,42 @@ macro_rules! select_shelter {
     };
 }
 
-/// The fields an admin sets, for a new shelter or in full for an update.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+/// The fields an admin sets, for a new shelter or in full for an update (a field left out
+/// of an update is emptied, not kept).
+#[derive(Clone, Debug, Deserialize, PartialEq, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShelterFields {
+    /// 1 to 200 characters, trimmed; no other shelter may have it.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
+    /// 1 to 500 characters, trimmed.
+    #[schema(min_length = 1, max_length = 500)]
     pub address: String,
+    /// WGS 84 degrees; give both latitude and longitude, or neither.
     #[serde(default)]
+    #[schema(minimum = -90, maximum = 90)]
     pub latitude: Option<f64>,
+    /// WGS 84 degrees; give both latitude and longitude, or neither.
     #[serde(default)]
+    #[schema(minimum = -180, maximum = 180)]
     pub longitude: Option<f64>,
+    /// Places in normal times.
+    #[schema(minimum = 0, maximum = 100_000)]
     pub capacity: i64,
+    /// Who it takes in (受入対象), each at most once.
     #[serde(default)]
+    #[schema(value_type = Vec<ShelterCategory>)]
     pub categories: Vec<String>,
+    /// What it has (設備), each at most once.
     #[serde(default)]
+    #[schema(value_type = Vec<ShelterFacility>)]
     pub facilities: Vec<String>,
+    /// How to reach the facility.
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub contact: String,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub notes: String,
 }
 
@@ -322,5 +377,32 @@ pub(crate) fn require_open(activation: &Activation) -> Result<()> {
             "activation_closed",
             "this activation is closed",
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The document's lists of codes are the ones the server checks against.
+    #[test]
+    fn the_documented_codes_are_the_known_ones() {
+        fn codes<T: utoipa::PartialSchema>() -> Vec<String> {
+            let schema = serde_json::to_value(T::schema()).unwrap();
+            serde_json::from_value(schema["enum"].clone()).unwrap()
+        }
+        let known = |list: &[(&str, &str)]| -> Vec<String> {
+            list.iter().map(|(c, _)| c.to_string()).collect()
+        };
+        assert_eq!(codes::<ShelterCategory>(), known(&CATEGORIES));
+        assert_eq!(codes::<ShelterFacility>(), known(&FACILITIES));
+        assert_eq!(
+            codes::<assignments::OperatorStatus>(),
+            assignments::OPERATOR_STATUSES
+        );
+        assert_eq!(
+            codes::<assignments::TransferDestination>(),
+            assignments::DESTINATIONS
+        );
     }
 }

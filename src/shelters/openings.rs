@@ -3,6 +3,7 @@
 //! assigned and not yet arrived, people arrived, places free.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, Result};
@@ -10,8 +11,9 @@ use crate::events::{self, Actor, Event};
 use crate::store::{Store, Timestamp, read_tx, write_tx};
 
 /// A shelter as the board shows it in one activation: numbers only, never people.
-#[derive(Clone, Debug, Serialize, PartialEq, sqlx::FromRow)]
+#[derive(Clone, Debug, Serialize, PartialEq, sqlx::FromRow, ToSchema)]
 pub struct ShelterState {
+    /// The shelter (registry id).
     pub id: i64,
     pub name: String,
     /// `open`, `closed`, or `not_opened` (never opened in this activation).
@@ -22,14 +24,20 @@ pub struct ShelterState {
     pub assigned: i64,
     /// Arrived (到着済).
     pub arrived: i64,
+    /// When it was last opened in this activation; null if never.
     pub opened_at: Option<Timestamp>,
+    /// When it was closed; null while open or never opened.
     pub closed_at: Option<Timestamp>,
+    /// Who it takes in, as the registry says.
     #[sqlx(skip)]
+    #[schema(value_type = Vec<super::ShelterCategory>)]
     pub categories: Vec<String>,
     #[sqlx(rename = "categories")]
     #[serde(skip)]
     pub categories_json: String,
+    /// What it has, as the registry says.
     #[sqlx(skip)]
+    #[schema(value_type = Vec<super::ShelterFacility>)]
     pub facilities: Vec<String>,
     #[sqlx(rename = "facilities")]
     #[serde(skip)]
@@ -100,12 +108,16 @@ pub async fn states(store: &Store, activation_id: i64) -> Result<Vec<ShelterStat
     Ok(rows)
 }
 
-#[derive(Default, Deserialize)]
+/// Options for opening a shelter; the body may be left out.
+#[derive(Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ShelterOpening)]
 pub struct OpenRequest {
-    /// Places for this activation, when they differ from the registry's capacity (staff
-    /// short, a wing closed).
+    /// Places for this activation (0 to 100,000), when they differ from the registry's
+    /// capacity (staff short, a wing closed). Left out: the registry's capacity, or on a
+    /// shelter already open, the capacity it has.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 100_000)]
     pub capacity: Option<i64>,
 }
 

@@ -10,6 +10,7 @@
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::assignments::{self, Assignment, Placement};
 use super::openings::ShelterState;
@@ -130,22 +131,33 @@ pub fn needs(person: &Candidate, today: NaiveDate) -> Needs {
 }
 
 /// Why a shelter ranks where it does, as a code for programs and words for people.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, ToSchema)]
+#[schema(as = SuggestionReason)]
 pub struct Reason {
+    /// `full`, `designated`, `category_fit`, `missing`, `free` or `distance`.
     pub code: &'static str,
+    /// The reason in Japanese, for the coordinator (「空き3人」, 「約1.2km」).
     pub text: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// An open shelter ranked for one person.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[schema(as = ShelterSuggestion)]
 pub struct Suggestion {
     pub shelter_id: i64,
     pub name: String,
+    /// 1 for the best.
     pub rank: usize,
     /// False when the shelter is full: listed last, for an admin who may override.
     pub available: bool,
+    /// Places left (negative when an admin placed people past capacity).
     pub free: i64,
+    /// Whether it is the shelter named in the person's individual evacuation plan
+    /// (個別避難計画).
     pub designated: bool,
+    /// The person's needs it does not meet: `ShelterCategory` and `ShelterFacility` codes.
     pub missing: Vec<String>,
+    /// Straight-line distance from the person's home; null when either has no coordinates.
     pub distance_km: Option<f64>,
     pub reasons: Vec<Reason>,
 }
@@ -323,8 +335,10 @@ pub async fn for_person(
 /// Safety statuses whose people need no shelter place now.
 const NEEDS_NO_PLACE: [&str; 3] = ["safe_at_home", "hospital", "deceased"];
 
-#[derive(Debug, Serialize)]
+/// One person the plan would place: who, where, and the reasons of the top suggestion.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PlannedPlacement {
+    /// The person's resident number (宛名番号) in the register.
     pub resident_id: String,
     pub name: String,
     pub shelter_id: i64,
@@ -332,21 +346,25 @@ pub struct PlannedPlacement {
     pub reasons: Vec<Reason>,
 }
 
-#[derive(Debug, Serialize)]
+/// A person the plan could not place.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = UnplacedPerson)]
 pub struct Unplaced {
     pub resident_id: String,
     pub name: String,
+    /// Why, in Japanese: no open shelter, or no open shelter with a free place.
     pub why: String,
 }
 
 /// A district's plan: who would go where, who could not be placed, and who was left out
 /// because they need no place (by safety status) or cannot be assigned here.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct DistrictPlan {
     pub district: String,
     pub placements: Vec<PlannedPlacement>,
     pub unplaced: Vec<Unplaced>,
-    /// People already assigned, or by safety status needing no place: counted by reason.
+    /// People already assigned, or by safety status needing no place: counted by reason
+    /// (`already_assigned`, `safe_at_home`, `hospital`, `deceased`).
     pub skipped: std::collections::BTreeMap<String, i64>,
     /// People the user may not see (no consent, no disclosure) or who cannot be assigned in
     /// a drill: counted only.
@@ -443,18 +461,28 @@ pub async fn plan_district(
     Ok(plan)
 }
 
-#[derive(Deserialize)]
+/// One placement of a previewed plan, as confirmed.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = PlanItem)]
 pub struct PlannedItem {
+    /// The person's resident number (宛名番号) in the register.
     pub resident_id: String,
     pub shelter_id: i64,
+    /// Why this shelter (at most 1,000 characters); left empty, 「地区一括割当（提案どおり）」
+    /// (assigned by district, as suggested).
     #[serde(default)]
+    #[schema(max_length = 1000)]
     pub reason: String,
 }
 
-#[derive(Deserialize)]
+/// The placements of a previewed plan to write, all or none.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = PlanConfirmation)]
 pub struct Confirmation {
+    /// 1 to 2,000 placements, each person at most once.
+    #[schema(min_items = 1, max_items = 2000)]
     pub placements: Vec<PlannedItem>,
 }
 
