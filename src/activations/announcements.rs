@@ -10,7 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::app::AppState;
-use crate::auth::{CurrentUser, Role};
+use crate::auth::{Allowed, Centre, CurrentUser, Role};
 use crate::error::{AppError, Result};
 use crate::events::{self, Actor};
 use crate::extract::{ApiJson, ApiPath};
@@ -114,7 +114,7 @@ async fn list(
 )]
 async fn post(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Allowed { user, .. }: Allowed<Centre>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<NewAnnouncement>,
 ) -> Result<(StatusCode, Json<Announcement>)> {

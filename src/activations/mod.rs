@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 pub use announcements::Announcement;
 
 use crate::app::AppState;
-use crate::auth::{CurrentUser, Role};
+use crate::auth::{AdminOnly, Allowed, CurrentUser, Role};
 use crate::error::{AppError, Result};
 use crate::events::{self, Actor};
 use crate::extract::{ApiJson, ApiPath};
@@ -319,7 +319,7 @@ async fn show(
 )]
 async fn create(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Allowed { user, .. }: Allowed<AdminOnly>,
     ApiJson(body): ApiJson<CreateActivation>,
 ) -> Result<(StatusCode, Json<Activation>)> {
     user.require(&[Role::Admin])?;

@@ -18,7 +18,7 @@ use super::teams::{self, Dispatch, NewTeam, Preparation, Report, ReturnCheck, Te
 use super::volunteers::{self, CheckedIn, InsuranceInput, NewVolunteer, Search, Volunteer};
 use crate::activations::{self, Activation};
 use crate::app::AppState;
-use crate::auth::{CurrentUser, Role};
+use crate::auth::{Allowed, Centre, CurrentUser, Role};
 use crate::error::Result;
 use crate::events::Event;
 use crate::extract::{ApiJson, ApiJsonOrEmpty, ApiPath, ApiQuery};
@@ -95,7 +95,7 @@ struct RegisterQuery {
 )]
 async fn register(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Allowed { user, .. }: Allowed<Centre>,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(query): ApiQuery<RegisterQuery>,
     ApiJson(new): ApiJson<NewVolunteer>,
@@ -210,7 +210,7 @@ async fn check_out(
 )]
 async fn insurance(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Allowed { user, .. }: Allowed<Centre>,
     ApiPath((id, volunteer)): ApiPath<(i64, i64)>,
     ApiJson(input): ApiJson<InsuranceInput>,
 ) -> Result<Json<Volunteer>> {
@@ -291,7 +291,7 @@ async fn certificate(
 )]
 async fn receive(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Allowed { user, .. }: Allowed<Centre>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(new): ApiJson<NewNeed>,
 ) -> Result<(StatusCode, Json<Received>)> {
@@ -405,7 +405,7 @@ struct StatusChange {
 )]
 async fn need_status(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Allowed { user, .. }: Allowed<Centre>,
     ApiPath((id, need)): ApiPath<(i64, i64)>,
     ApiJson(change): ApiJson<StatusChange>,
 ) -> Result<Json<Need>> {
@@ -450,7 +450,7 @@ async fn list_equipment(
 )]
 async fn add_equipment(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Allowed { user, .. }: Allowed<Centre>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(item): ApiJson<NewItem>,
 ) -> Result<(StatusCode, Json<EquipmentStock>)> {
@@ -476,7 +476,7 @@ async fn add_equipment(
 )]
 async fn adjust_equipment(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Allowed { user, .. }: Allowed<Centre>,
     ApiPath((id, item)): ApiPath<(i64, i64)>,
     ApiJson(adjustment): ApiJson<Adjustment>,
 ) -> Result<Json<EquipmentStock>> {
@@ -503,7 +503,7 @@ async fn adjust_equipment(
 )]
 async fn form(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Allowed { user, .. }: Allowed<Centre>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(new): ApiJson<NewTeam>,
 ) -> Result<(StatusCode, Json<Team>)> {
@@ -567,7 +567,7 @@ async fn show_team(
 )]
 async fn prepare(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Allowed { user, .. }: Allowed<Centre>,
     ApiPath((id, team)): ApiPath<(i64, i64)>,
     ApiJson(preparation): ApiJson<Preparation>,
 ) -> Result<Json<Team>> {
@@ -593,7 +593,7 @@ async fn prepare(
 )]
 async fn dispatch(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Allowed { user, .. }: Allowed<Centre>,
     ApiPath((id, team)): ApiPath<(i64, i64)>,
     // `Option`: an empty body and a JSON `null` both take the defaults.
     ApiJsonOrEmpty(request): ApiJsonOrEmpty<Option<Dispatch>>,
@@ -620,7 +620,7 @@ async fn dispatch(
 )]
 async fn return_team(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Allowed { user, .. }: Allowed<Centre>,
     ApiPath((id, team)): ApiPath<(i64, i64)>,
     ApiJson(check): ApiJson<ReturnCheck>,
 ) -> Result<Json<Team>> {
@@ -647,7 +647,7 @@ async fn return_team(
 )]
 async fn report(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Allowed { user, .. }: Allowed<Centre>,
     ApiPath((id, team)): ApiPath<(i64, i64)>,
     ApiJson(report): ApiJson<Report>,
 ) -> Result<Json<Team>> {

@@ -44,7 +44,7 @@ use super::runner::{
 use super::scenario::{Problems, Register, Scenario, format_offset};
 use super::timeline::{self, Timeline};
 use crate::app::AppState;
-use crate::auth::{CurrentUser, Role, new_token, token_hash};
+use crate::auth::{AdminOnly, Allowed, CurrentUser, Role, new_token, token_hash};
 use crate::error::{AppError, Result};
 use crate::extract::{ApiJson, ApiPath};
 use crate::store::{Store, Timestamp, on_pool};
@@ -688,7 +688,7 @@ struct Started {
 )]
 async fn start(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Allowed { user, .. }: Allowed<AdminOnly>,
     ApiJson(body): ApiJson<StartRun>,
 ) -> Result<(StatusCode, Json<Started>)> {
     user.require(&[Role::Admin])?;

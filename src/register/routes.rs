@@ -14,7 +14,7 @@ use super::import::{EncodingChoice, ImportOptions, RegisterFile};
 use super::visibility::Disclosure;
 use super::{commit, disclosure, paper, persons, safety};
 use crate::app::AppState;
-use crate::auth::{CurrentUser, Role};
+use crate::auth::{AdminOnly, Allowed, Centre, CurrentUser, Role};
 use crate::error::{AppError, Result};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 
@@ -227,7 +227,7 @@ async fn show_person(
 )]
 async fn record_safety(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Allowed { user, .. }: Allowed<Centre>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(check): ApiJson<safety::NewCheck>,
 ) -> Result<(StatusCode, Json<safety::Check>)> {
@@ -298,7 +298,7 @@ async fn show_disclosure(
 )]
 async fn declare_disclosure(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Allowed { user, .. }: Allowed<AdminOnly>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<disclosure::Declaration>,
 ) -> Result<(StatusCode, Json<Disclosure>)> {

@@ -19,7 +19,7 @@ use super::suggest::{self, Confirmation, DistrictPlan, Suggestion};
 use super::{Shelter, ShelterFields, paper};
 use crate::activations;
 use crate::app::AppState;
-use crate::auth::{CurrentUser, Role};
+use crate::auth::{AdminOnly, Allowed, Centre, CurrentUser, Role, Staff};
 use crate::error::{AppError, Result};
 use crate::extract::{ApiJson, ApiJsonOrEmpty, ApiPath, ApiQuery};
 
@@ -98,7 +98,7 @@ async fn show(
 )]
 async fn create(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Allowed { user, .. }: Allowed<AdminOnly>,
     ApiJson(fields): ApiJson<ShelterFields>,
 ) -> Result<(StatusCode, Json<Shelter>)> {
     user.require(&[Role::Admin])?;
@@ -124,7 +124,7 @@ async fn create(
 )]
 async fn update(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Allowed { user, .. }: Allowed<AdminOnly>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(fields): ApiJson<ShelterFields>,
 ) -> Result<Json<Shelter>> {
@@ -171,7 +171,7 @@ async fn states(
 )]
 async fn open(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Allowed { user, .. }: Allowed<Staff>,
     ApiPath((id, shelter)): ApiPath<(i64, i64)>,
     ApiJsonOrEmpty(request): ApiJsonOrEmpty<Option<OpenRequest>>,
 ) -> Result<Json<ShelterState>> {
@@ -320,7 +320,7 @@ async fn print(
 )]
 async fn assign(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Allowed { user, .. }: Allowed<Centre>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(new): ApiJson<NewAssignment>,
 ) -> Result<(StatusCode, Json<Assignment>)> {
@@ -458,7 +458,7 @@ async fn assignment_list(
 )]
 async fn record_status(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Allowed { user, .. }: Allowed<Staff>,
     ApiPath((id, assignment)): ApiPath<(i64, i64)>,
     ApiJson(update): ApiJson<StatusUpdate>,
 ) -> Result<(StatusCode, Json<Update>)> {
@@ -560,7 +560,7 @@ async fn plan(
 )]
 async fn confirm(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Allowed { user, .. }: Allowed<Centre>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(confirmation): ApiJson<Confirmation>,
 ) -> Result<(StatusCode, Json<Vec<Assignment>>)> {
