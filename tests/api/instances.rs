@@ -3,63 +3,28 @@
 //! duplicate; and a PostgreSQL restart in the middle of writes loses no acknowledged write
 //! while the terminals catch up on their own.
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use saigai_vc::auth::{Role, users};
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
 use tokio::sync::watch;
 
-use crate::helpers::{PASSWORD, PATIENCE, Received, Session, postgres_database, skip};
-
-const BINARY: &str = env!("CARGO_BIN_EXE_saigai-vc");
+use crate::helpers::{
+    PASSWORD, PATIENCE, Received, ServeProcess, Session, postgres_database, skip,
+};
 
 /// A server process of our own on `database`.
-struct Instance {
-    _child: Child,
-    address: SocketAddr,
-}
+struct Instance(ServeProcess);
 
 impl Instance {
     async fn start(database: &str) -> Instance {
-        let mut child = Command::new(BINARY)
-            .args(["serve", "--listen", "127.0.0.1:0", "--database", database])
-            .env("SAIGAI_LOG", "error")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start saigai-vc serve");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        // The server prints its URL once it listens: no waiting on a timer.
-        let address = tokio::time::timeout(PATIENCE, async {
-            while let Some(line) = lines.next_line().await.expect("read stdout") {
-                if let Some(url) = line.split("http://").nth(1) {
-                    return url
-                        .trim_end_matches('/')
-                        .parse::<SocketAddr>()
-                        .expect("address");
-                }
-            }
-            panic!("the server ended before printing its URL");
-        })
-        .await
-        .expect("the server starts");
-        // Keep reading so the server never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Instance {
-            _child: child,
-            address,
-        }
+        Instance(ServeProcess::start(database).await)
     }
 
     async fn admin(&self) -> Session {
-        Session::at(self.address).log_in("admin1").await
+        Session::at(self.0.address).log_in("admin1").await
     }
 }
 
