@@ -120,44 +120,7 @@ macro_rules! on_pool {
 #[macro_export]
 macro_rules! write_tx {
     ($store:expr, $tx:ident => $body:expr) => {
-        match $store {
-            $crate::store::Store::Sqlite(s) => {
-                let mut turn = s.enter().await?;
-                let key = $crate::idempotency::pending();
-                let result = {
-                    let $tx = turn.conn();
-                    async {
-                        if let Some(key) = &key {
-                            key.record_sqlite(&mut *$tx).await?;
-                        }
-                        Ok::<_, $crate::error::AppError>($body)
-                    }
-                    .await
-                };
-                turn.finish(result.is_ok()).await?;
-                if let (Some(key), true) = (&key, result.is_ok()) {
-                    key.committed();
-                }
-                result?
-            }
-            $crate::store::Store::Postgres(s) => {
-                let key = $crate::idempotency::pending();
-                let mut $tx = s.pool.begin().await?;
-                let result = async {
-                    if let Some(key) = &key {
-                        key.record_postgres(&mut *$tx).await?;
-                    }
-                    Ok::<_, $crate::error::AppError>($body)
-                }
-                .await;
-                let out = result?;
-                $tx.commit().await?;
-                if let Some(key) = &key {
-                    key.committed();
-                }
-                out
-            }
-        }
+        $crate::__write_tx!($store, $tx => $body, $crate::store::keep_always)
     };
 }
 
@@ -168,6 +131,17 @@ macro_rules! write_tx {
 #[macro_export]
 macro_rules! write_tx_or_discard {
     ($store:expr, $tx:ident => $body:expr) => {
+        $crate::__write_tx!($store, $tx => $body, $crate::store::keep_if_ok)
+    };
+}
+
+/// The one body of [`write_tx!`] and [`write_tx_or_discard!`]: `$keep` says, from the body's
+/// value, whether the transaction is committed or rolled back. An error from the body itself
+/// (`?`, `return Err`) always rolls back and is returned.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __write_tx {
+    ($store:expr, $tx:ident => $body:expr, $keep:path) => {
         match $store {
             $crate::store::Store::Sqlite(s) => {
                 let mut turn = s.enter().await?;
@@ -182,7 +156,7 @@ macro_rules! write_tx_or_discard {
                     }
                     .await
                 };
-                let kept = matches!(result, Ok(Ok(_)));
+                let kept = matches!(&result, Ok(value) if $keep(value));
                 turn.finish(kept).await?;
                 if let (Some(key), true) = (&key, kept) {
                     key.committed();
@@ -199,22 +173,31 @@ macro_rules! write_tx_or_discard {
                     Ok::<_, $crate::error::AppError>($body)
                 }
                 .await;
-                match result? {
-                    Ok(value) => {
-                        $tx.commit().await?;
-                        if let Some(key) = &key {
-                            key.committed();
-                        }
-                        Ok(value)
+                let value = result?;
+                if $keep(&value) {
+                    $tx.commit().await?;
+                    if let Some(key) = &key {
+                        key.committed();
                     }
-                    Err(refusal) => {
-                        $tx.rollback().await?;
-                        Err(refusal)
-                    }
+                } else {
+                    $tx.rollback().await?;
                 }
+                value
             }
         }
     };
+}
+
+/// [`write_tx!`] keeps every write the body finishes.
+#[doc(hidden)]
+pub fn keep_always<T>(_: &T) -> bool {
+    true
+}
+
+/// [`write_tx_or_discard!`] keeps a write whose body finished with `Ok`.
+#[doc(hidden)]
+pub fn keep_if_ok<T, E>(value: &Result<T, E>) -> bool {
+    value.is_ok()
 }
 
 /// Runs `$body` inside one read-only transaction that sees a single consistent state of the
