@@ -202,6 +202,9 @@ struct Health {
     database: Option<crate::store::Engine>,
 }
 
+/// Whether the server can reach its database.
+///
+/// For load balancers and monitoring; needs no session and shows no data.
 #[utoipa::path(
     get,
     path = "/healthz",

@@ -155,8 +155,10 @@ struct AuditPage {
     broken_at: Option<i64>,
 }
 
-/// The audit log: who read, exported or printed personal data, changed consent or disclosure.
-/// Admins only.
+/// The audit log's newest entries, and whether its chain is intact.
+///
+/// Who read, exported or printed personal data, changed consent or declared a disclosure,
+/// hash-chained so that an altered or removed entry shows. Admins only.
 #[utoipa::path(
     get,
     path = "/api/audit",

@@ -62,8 +62,9 @@ pub struct Activation {
     /// The seq of the activation's latest event.
     pub last_seq: i64,
     /// A drill's scenario key (the scenario file's stem, e.g. `flood-ward`), so the review
-    /// can compare runs of the same scenario. `default`: readers that do not select it (the
-    /// board's snapshot) get `None`.
+    /// can compare runs of the same scenario; null for a real activation or a drill opened by
+    /// hand.
+    // `default`: readers that do not select it (the board's snapshot) get `None`.
     #[sqlx(default)]
     pub scenario: Option<String>,
 }
@@ -365,8 +366,10 @@ async fn close(
     Ok(Json(activation))
 }
 
-/// `GET /api/activations/{id}/events?after=SEQ&limit=N`: the event log, oldest first, for
-/// audit and review. Coordinators and admins only: events carry what was changed.
+/// The activation's event log, oldest first.
+///
+/// For audit and review, and for a client resuming from a `seq`. Coordinators and admins
+/// only: events carry what was changed.
 #[utoipa::path(
     get,
     path = "/api/activations/{id}/events",

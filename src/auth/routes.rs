@@ -40,8 +40,10 @@ struct LoggedIn {
     shelter_id: Option<i64>,
 }
 
-/// Logs in: answers a session token and sets it as an HttpOnly cookie. Failed attempts are
-/// limited per account and per client address (429 with `Retry-After`).
+/// Logs in.
+///
+/// Answers a session token and sets it as an HttpOnly, SameSite=Strict cookie. Failed attempts
+/// are limited per account and per client address (429 with `Retry-After`).
 #[utoipa::path(
     post,
     path = "/api/login",

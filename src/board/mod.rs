@@ -52,7 +52,9 @@ struct BoardQuery {
     since: Option<i64>,
 }
 
-/// The live board, a websocket. Any role. The first message is
+/// The live board (a websocket).
+///
+/// Any role. The first message is
 /// `{"type":"snapshot","seq":N,"data":{...}}` (or, with `since`, the events after it); then
 /// each event as `{"type","seq","at","by","data"}` in `seq` order, with no gap or duplicate.
 /// The server pings; a terminal silent for two intervals is closed. A browser upgrade from a

@@ -76,7 +76,7 @@ pub struct Safety {
 #[schema(as = ReviewMilestone)]
 pub struct Milestone {
     pub percent: u32,
-    /// Seconds from the start until the share was first reached; `None`: not reached.
+    /// Seconds from the start until the share was first reached; null: not reached.
     pub seconds: Option<i64>,
 }
 

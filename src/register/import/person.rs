@@ -34,7 +34,7 @@ pub struct Person {
     pub care_level: Option<String>,
     pub disability: Option<String>,
     pub support_reasons: Option<String>,
-    /// `None` when the export leaves it blank, which counts as not consented.
+    /// Null when the export leaves it blank, which counts as not consented.
     pub consent: Option<bool>,
     pub supporters: Option<String>,
     pub designated_shelter: Option<String>,
