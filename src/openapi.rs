@@ -120,18 +120,21 @@ const WITH_BODY: &[(u16, &str)] = &[(413, "The body is larger than the route acc
 
 impl Modify for ErrorAnswers {
     fn modify(&self, doc: &mut Document) {
-        for item in doc.paths.paths.values_mut() {
-            let operations = [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-            ];
-            for operation in operations.into_iter().flatten() {
-                add_errors(operation);
-            }
-        }
+        each_operation(doc, add_errors);
+    }
+}
+
+/// Calls `f` on every operation of the document (the methods our routes use).
+fn each_operation(doc: &mut Document, mut f: impl FnMut(&mut Operation)) {
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        operations.into_iter().flatten().for_each(&mut f);
     }
 }
 
@@ -172,23 +175,14 @@ struct OperationIds;
 
 impl Modify for OperationIds {
     fn modify(&self, doc: &mut Document) {
-        for item in doc.paths.paths.values_mut() {
-            let operations = [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-            ];
-            for operation in operations.into_iter().flatten() {
-                if let (Some(id), Some(tag)) = (
-                    &operation.operation_id,
-                    operation.tags.as_ref().and_then(|t| t.first()),
-                ) {
-                    operation.operation_id = Some(format!("{tag}_{id}"));
-                }
+        each_operation(doc, |operation| {
+            if let (Some(id), Some(tag)) = (
+                &operation.operation_id,
+                operation.tags.as_ref().and_then(|t| t.first()),
+            ) {
+                operation.operation_id = Some(format!("{tag}_{id}"));
             }
-        }
+        });
     }
 }
 
