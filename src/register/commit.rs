@@ -512,65 +512,7 @@ where
         .fetch_one(&mut *tx)
         .await?;
         let mut tally = Tally::default();
-        let mut insert: Option<Vec<Incoming>> = None;
-        let mut pending: Vec<Incoming> = Vec::new();
-        let batch = InsertPeople::batch(&*tx);
-        loop {
-            // One chunk's INSERT runs while the next chunk is compared and its INSERT built,
-            // so the database and this thread work at the same time.
-            let (written, next) = tokio::join!(
-                async {
-                    match insert.take() {
-                        Some(new_people) => InsertPeople::insert_people(&mut *tx, new_people, import_id).await,
-                        None => Ok(()),
-                    }
-                },
-                async {
-                    let chunk = people.recv().await?;
-                    let (mut new_people, mut changed) = (Vec::with_capacity(chunk.len()), Vec::new());
-                    for incoming in chunk {
-                        match register.classify(&incoming) {
-                            Change::New => new_people.push(incoming),
-                            Change::Unchanged => tally.unchanged += 1,
-                            Change::Updated | Change::Restored => changed.push(incoming),
-                        }
-                    }
-                    tally.new += new_people.len();
-                    Some((new_people, changed))
-                },
-            );
-            written?;
-            let Some((new_people, changed)) = next else {
-                if !pending.is_empty() {
-                    InsertPeople::insert_people(&mut *tx, std::mem::take(&mut pending), import_id).await?;
-                }
-                break;
-            };
-            for incoming in changed {
-                let old: PersonRow = sqlx::query_as(SELECT_PERSON_BY_ID)
-                    .bind(&incoming.person.resident_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                let change = if old.removed_at.is_some() { "restored" } else { "updated" };
-                let fields = serde_json::to_string(&tally.changed(&old, &incoming).fields)
-                    .map_err(anyhow::Error::from)?;
-                upsert_person!(tx, &incoming.person, incoming.print.to_hex(), import_id);
-                sqlx::query("INSERT INTO register_changes (import_id, resident_id, change, fields) VALUES ($1, $2, $3, $4)")
-                    .bind(import_id)
-                    .bind(&incoming.person.resident_id)
-                    .bind(change)
-                    .bind(fields)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            pending.extend(new_people);
-            if pending.len() >= batch {
-                // At most `batch` rows per statement (SQLite's bound on parameters); the rest
-                // wait for the next chunk.
-                let rest = pending.split_off(batch);
-                insert = Some(std::mem::replace(&mut pending, rest));
-            }
-        }
+        WritePeople::write_people(&mut *tx, &mut people, &mut register, &mut tally, import_id).await?;
         let problems = problems(reading).await?;
         for resident_id in &problems.invalid_resident_ids {
             register.name(resident_id);
@@ -701,99 +643,200 @@ fn conclude(report: &mut ImportReport, tally: Tally, problems: RowProblems, allo
 /// PostgreSQL's 65,535 bound parameters per statement.
 const NEW_PER_STATEMENT: usize = 1000;
 
-/// The start of the multi-row INSERT of new people, for each engine. On SQLite, `OR FAIL`:
-/// by default (`ABORT`) a statement that writes many rows keeps a statement journal, a copy
-/// of every page it touches that the transaction had already changed, so that it alone can
-/// be undone, and keeping it took a fifth of SQLite's time in a million-row import. Nothing
-/// here needs it: any error ends the whole transaction.
-/// How a chunk of new people goes into the register, by engine: SQLite takes them many to an
-/// INSERT (one statement per row costs more in round trips than in writing; see
-/// BENCHMARKS.md); PostgreSQL takes them through `COPY ... FROM STDIN`, its bulk path, a chunk
-/// a time inside the one transaction. Their arrival is recorded by first_import_id: no change
-/// row each. Values are moved in, not copied.
-trait InsertPeople {
-    /// New people gathered before they are written: a statement's worth on SQLite; many
-    /// more on PostgreSQL, where each COPY has a fixed cost and no limit on rows.
-    fn batch(&self) -> usize;
+/// The COPY that streams new people into the register on PostgreSQL.
+const COPY_PERSONS: &str = "COPY register_persons (resident_id, name, name_kana, birth_date, sex, postal_code, \
+     address, phone, district, care_level, disability, support_reasons, consent, supporters, designated_shelter, \
+     latitude, longitude, notes, fingerprint, first_import_id, last_import_id) FROM STDIN WITH (FORMAT csv)";
 
-    fn insert_people(
-        &mut self,
-        people: Vec<Incoming>,
-        import_id: i64,
-    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
-}
-
-impl InsertPeople for sqlx::SqliteConnection {
-    fn batch(&self) -> usize {
-        PEOPLE_PER_CHUNK
-    }
-
-    async fn insert_people(
-        &mut self,
-        people: Vec<Incoming>,
-        import_id: i64,
-    ) -> Result<(), sqlx::Error> {
-        let mut insert =
-            sqlx::QueryBuilder::new(concat!("INSERT OR FAIL ", insert_persons_into!()));
-        insert.push_values(
-            people,
-            |mut row,
-             Incoming {
-                 person: p, print, ..
-             }| {
-                row.push_bind(p.resident_id)
-                    .push_bind(p.name)
-                    .push_bind(p.name_kana)
-                    .push_bind(p.birth_date.map(|d| d.to_string()))
-                    .push_bind(p.sex.map(|s| s.as_str()))
-                    .push_bind(p.postal_code)
-                    .push_bind(p.address)
-                    .push_bind(p.phone)
-                    .push_bind(p.district)
-                    .push_bind(p.care_level)
-                    .push_bind(p.disability)
-                    .push_bind(p.support_reasons)
-                    .push_bind(p.consent)
-                    .push_bind(p.supporters)
-                    .push_bind(p.designated_shelter)
-                    .push_bind(p.latitude)
-                    .push_bind(p.longitude)
-                    .push_bind(p.notes)
-                    .push_bind(print.to_hex())
-                    .push_bind(import_id)
-                    .push_bind(import_id);
-            },
-        );
-        insert.build().execute(self).await.map(|_| ())
-    }
-}
-
-impl InsertPeople for sqlx::PgConnection {
-    fn batch(&self) -> usize {
-        20 * PEOPLE_PER_CHUNK
-    }
-
-    async fn insert_people(
-        &mut self,
-        people: Vec<Incoming>,
-        import_id: i64,
-    ) -> Result<(), sqlx::Error> {
-        let mut data = Vec::with_capacity(people.len() * 256);
-        for Incoming {
-            person: p, print, ..
-        } in people
-        {
-            copy_row(&mut data, p, &print.to_hex(), import_id);
+impl Register {
+    /// Sorts a chunk of the file into new people and changed (or restored) ones, counting
+    /// the unchanged.
+    fn sort(&mut self, tally: &mut Tally, chunk: Vec<Incoming>) -> (Vec<Incoming>, Vec<Incoming>) {
+        let (mut new_people, mut changed) = (Vec::with_capacity(chunk.len()), Vec::new());
+        for incoming in chunk {
+            match self.classify(&incoming) {
+                Change::New => new_people.push(incoming),
+                Change::Unchanged => tally.unchanged += 1,
+                Change::Updated | Change::Restored => changed.push(incoming),
+            }
         }
-        let mut copy = self
-            .copy_in_raw(
-                "COPY register_persons (resident_id, name, name_kana, birth_date, sex, postal_code, address, phone, \
-                 district, care_level, disability, support_reasons, consent, supporters, designated_shelter, latitude, \
-                 longitude, notes, fingerprint, first_import_id, last_import_id) FROM STDIN WITH (FORMAT csv)",
+        tally.new += new_people.len();
+        (new_people, changed)
+    }
+}
+
+/// Writes people whose stored record differs from the file's (or who come back after being
+/// removed) through `$conn`, one at a time with their change row: there are few of them in
+/// the usual import, and each needs its old record for the list of changed fields.
+macro_rules! write_changed {
+    ($conn:expr, $tally:expr, $changed:expr, $import_id:expr) => {{
+        for incoming in $changed {
+            let old: PersonRow = sqlx::query_as(SELECT_PERSON_BY_ID)
+                .bind(&incoming.person.resident_id)
+                .fetch_one(&mut *$conn)
+                .await?;
+            let change = if old.removed_at.is_some() { "restored" } else { "updated" };
+            let fields = serde_json::to_string(&$tally.changed(&old, &incoming).fields)
+                .map_err(anyhow::Error::from)?;
+            upsert_person!($conn, &incoming.person, incoming.print.to_hex(), $import_id);
+            sqlx::query(
+                "INSERT INTO register_changes (import_id, resident_id, change, fields) VALUES ($1, $2, $3, $4)",
             )
+            .bind($import_id)
+            .bind(&incoming.person.resident_id)
+            .bind(change)
+            .bind(fields)
+            .execute(&mut *$conn)
             .await?;
-        copy.send(data).await?;
-        copy.finish().await.map(|_| ())
+        }
+    }};
+}
+
+/// How the people of the file go into the register, by engine, as the reading thread hands
+/// them over. Both compare a chunk with the register while the database writes the one
+/// before, so the parsing thread, this task and the database work at the same time. New
+/// people's arrival is recorded by first_import_id: no change row each. Values are moved in,
+/// not copied.
+trait WritePeople {
+    fn write_people(
+        &mut self,
+        people: &mut mpsc::Receiver<Vec<Incoming>>,
+        register: &mut Register,
+        tally: &mut Tally,
+        import_id: i64,
+    ) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// SQLite takes new people a thousand to an INSERT (one statement per row costs more in
+/// round trips to sqlx's worker thread than in writing; see BENCHMARKS.md), the INSERT of one
+/// chunk running while the next is sorted.
+impl WritePeople for sqlx::SqliteConnection {
+    async fn write_people(
+        &mut self,
+        people: &mut mpsc::Receiver<Vec<Incoming>>,
+        register: &mut Register,
+        tally: &mut Tally,
+        import_id: i64,
+    ) -> Result<()> {
+        let mut insert: Option<Vec<Incoming>> = None;
+        let mut pending: Vec<Incoming> = Vec::new();
+        loop {
+            let (written, next) = tokio::join!(
+                async {
+                    match insert.take() {
+                        Some(new_people) => {
+                            insert_people_sqlite(&mut *self, new_people, import_id).await
+                        }
+                        None => Ok(()),
+                    }
+                },
+                async {
+                    let chunk = people.recv().await?;
+                    Some(register.sort(tally, chunk))
+                },
+            );
+            written?;
+            let Some((new_people, changed)) = next else {
+                if !pending.is_empty() {
+                    insert_people_sqlite(&mut *self, pending, import_id).await?;
+                }
+                return Ok(());
+            };
+            write_changed!(self, tally, changed, import_id);
+            pending.extend(new_people);
+            if pending.len() >= NEW_PER_STATEMENT {
+                // At most a statement's worth of rows (SQLite's bound on parameters); the
+                // rest wait for the next chunk.
+                let rest = pending.split_off(NEW_PER_STATEMENT);
+                insert = Some(std::mem::replace(&mut pending, rest));
+            }
+        }
+    }
+}
+
+/// One multi-row INSERT of new people. `OR FAIL`: by default (`ABORT`) a statement that
+/// writes many rows keeps a statement journal, a copy of every page it touches that the
+/// transaction had already changed, so that it alone can be undone, and keeping it took a
+/// fifth of SQLite's time in a million-row import. Nothing here needs it: any error ends the
+/// whole transaction.
+async fn insert_people_sqlite(
+    conn: &mut sqlx::SqliteConnection,
+    people: Vec<Incoming>,
+    import_id: i64,
+) -> Result<(), sqlx::Error> {
+    let mut insert = sqlx::QueryBuilder::new(concat!("INSERT OR FAIL ", insert_persons_into!()));
+    insert.push_values(
+        people,
+        |mut row,
+         Incoming {
+             person: p, print, ..
+         }| {
+            row.push_bind(p.resident_id)
+                .push_bind(p.name)
+                .push_bind(p.name_kana)
+                .push_bind(p.birth_date.map(|d| d.to_string()))
+                .push_bind(p.sex.map(|s| s.as_str()))
+                .push_bind(p.postal_code)
+                .push_bind(p.address)
+                .push_bind(p.phone)
+                .push_bind(p.district)
+                .push_bind(p.care_level)
+                .push_bind(p.disability)
+                .push_bind(p.support_reasons)
+                .push_bind(p.consent)
+                .push_bind(p.supporters)
+                .push_bind(p.designated_shelter)
+                .push_bind(p.latitude)
+                .push_bind(p.longitude)
+                .push_bind(p.notes)
+                .push_bind(print.to_hex())
+                .push_bind(import_id)
+                .push_bind(import_id);
+        },
+    );
+    insert.build().execute(conn).await.map(|_| ())
+}
+
+/// PostgreSQL takes new people through `COPY ... FROM STDIN`, its bulk path: one COPY stays
+/// open while chunk after chunk of new people streams into it, each sent as soon as it is
+/// sorted, so PostgreSQL stores one chunk while the next is parsed and sorted. A COPY holds
+/// the connection, so a chunk with changed people ends it; they are written, and the next
+/// new people open another. A first import is one COPY; before, a COPY per 20,000 people
+/// left both sides waiting for each other at every COPY's end (BENCHMARKS.md).
+impl WritePeople for sqlx::PgConnection {
+    async fn write_people(
+        &mut self,
+        people: &mut mpsc::Receiver<Vec<Incoming>>,
+        register: &mut Register,
+        tally: &mut Tally,
+        import_id: i64,
+    ) -> Result<()> {
+        let mut data = Vec::new();
+        while let Some(chunk) = people.recv().await {
+            let (mut new_people, mut changed) = register.sort(tally, chunk);
+            if !new_people.is_empty() {
+                let mut copy = self.copy_in_raw(COPY_PERSONS).await?;
+                loop {
+                    data.clear();
+                    for Incoming { person, print, .. } in new_people {
+                        copy_row(&mut data, person, &print.to_hex(), import_id);
+                    }
+                    if !data.is_empty() {
+                        copy.send(data.as_slice()).await?;
+                    }
+                    if !changed.is_empty() {
+                        break;
+                    }
+                    let Some(chunk) = people.recv().await else {
+                        break;
+                    };
+                    (new_people, changed) = register.sort(tally, chunk);
+                }
+                copy.finish().await?;
+            }
+            write_changed!(self, tally, changed, import_id);
+        }
+        Ok(())
     }
 }
 

@@ -22,6 +22,7 @@ crate::on_both_backends!(
     a_register_of_several_chunks_imports_in_one_transaction_or_not_at_all,
     values_with_quotes_commas_newlines_and_blanks_are_stored_exactly,
     new_people_after_unchanged_ones_are_added_however_the_chunks_fall,
+    changed_people_between_runs_of_new_ones_are_all_written,
 );
 
 const HEADER: &str =
@@ -740,5 +741,73 @@ async fn new_people_after_unchanged_ones_are_added_however_the_chunks_fall(app: 
     assert_eq!(
         last["name"], "氏名2099",
         "the last new person is in: {last}"
+    );
+}
+
+/// New people stream into the register (one COPY on PostgreSQL) until a chunk holds someone
+/// changed, who is written on the same connection; the new people after them go in too. Here
+/// changes fall in the second and the last of four chunks, each among new people.
+async fn changed_people_between_runs_of_new_ones_are_all_written(app: TestApp) {
+    let admin = app.user("admin1", Role::Admin).await;
+    let row = |i: usize, address: &str| {
+        format!(
+            "{},氏名{i},,S10.5.5,男,{address},,地区{},,,有,",
+            40000 + i,
+            i % 3
+        )
+    };
+    let at_home = |i: usize| row(i, &format!("横浜市港北区{i}"));
+    let csv = |rows: &[String]| register_csv(&rows.iter().map(String::as_str).collect::<Vec<_>>());
+
+    let mut first: Vec<String> = (0..1500).map(at_home).collect();
+    first.push(at_home(3500));
+    let (status, report) = import(&admin, csv(&first), "").await;
+    assert_eq!(
+        (status, report["new"].clone()),
+        (StatusCode::OK, json!(1501)),
+        "{report}"
+    );
+
+    let mut next: Vec<String> = (0..4000).map(at_home).collect();
+    next[1200] = row(1200, "横浜市港北区転居先");
+    next[3500] = row(3500, "横浜市港北区別");
+    let (status, report) = import(&admin, csv(&next), "").await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(
+        report["updated"],
+        json!([
+            { "resident_id": "41200", "line": 1202, "fields": ["address"] },
+            { "resident_id": "43500", "line": 3502, "fields": ["address"] },
+        ])
+    );
+    assert_eq!(
+        (
+            report["new"].clone(),
+            report["unchanged"].clone(),
+            report["removed"].clone()
+        ),
+        (json!(2499), json!(1499), json!(0))
+    );
+    for (id, address) in [
+        ("41200", "横浜市港北区転居先"),
+        ("41600", "横浜市港北区1600"),
+        ("42500", "横浜市港北区2500"),
+        ("43500", "横浜市港北区別"),
+        ("43999", "横浜市港北区3999"),
+    ] {
+        let (status, person) = admin.get(&format!("/api/register/persons/{id}")).await;
+        assert_eq!(status, StatusCode::OK, "{id}: {person}");
+        assert_eq!(person["address"], address, "{id}");
+    }
+    // Nothing twice, nobody lost: the whole register is the file again, unchanged.
+    let (_, again) = import(&admin, csv(&next), "?dry_run=true").await;
+    assert_eq!(
+        (
+            again["new"].clone(),
+            again["unchanged"].clone(),
+            again["removed"].clone()
+        ),
+        (json!(0), json!(4000), json!(0)),
+        "{again}"
     );
 }
