@@ -230,3 +230,37 @@ macro_rules! dispatch_board_in {
 pub use crate::{
     dispatch_board_in as board_in, equipment_in, need_cards_in, team_cards_in, volunteer_counts_in,
 };
+
+#[cfg(test)]
+mod tests {
+    use super::VOLUNTEER_COUNTS_SQL;
+    use crate::store::Store;
+
+    /// Every dispatch write recomputes the volunteer counts. On SQLite the join must find each
+    /// volunteer's one active membership through the partial index; walking all of their
+    /// memberships made every write slower the more teams volunteers had been in (migration
+    /// 0009, BENCHMARKS.md).
+    #[tokio::test]
+    async fn the_volunteer_counts_find_each_active_membership_by_the_partial_index() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let url = format!("sqlite://{}", dir.path().join("plan.db").display());
+        let Store::Sqlite(sqlite) = Store::open(&url).await.expect("open") else {
+            unreachable!("a sqlite URL opens SQLite");
+        };
+        let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "EXPLAIN QUERY PLAN {VOLUNTEER_COUNTS_SQL}"
+        )))
+        .bind(1_i64)
+        .bind("2026-11-23")
+        .fetch_all(&sqlite.pool)
+        .await
+        .expect("plan");
+        let steps: Vec<&str> = plan.iter().map(|(.., detail)| detail.as_str()).collect();
+        assert!(
+            steps.iter().any(
+                |s| s.starts_with("SEARCH m ") && s.contains(" INDEX team_members_one_active ")
+            ),
+            "{steps:#?}"
+        );
+    }
+}
