@@ -15,6 +15,7 @@ crate::on_both_backends!(
     a_need_goes_from_intake_through_a_team_to_done_past_every_gate,
     equipment_stock_never_goes_below_zero,
     two_coordinators_putting_one_volunteer_in_two_teams_one_wins,
+    a_team_is_refused_naming_the_member_who_cannot_join,
     the_matching_board_is_live_and_carries_no_names,
     the_centre_is_for_coordinators_and_admins_only,
     text_with_a_nul_character_is_refused_naming_where_it_was,
@@ -555,6 +556,102 @@ async fn two_coordinators_putting_one_volunteer_in_two_teams_one_wins(app: TestA
         .filter(|m| m["volunteer_id"] == popular)
         .count();
     assert_eq!(memberships, 1);
+}
+
+/// Every would-be member is checked before a team is formed, and the answer names the first
+/// one who cannot join, in the order given (the leader first): a volunteer of another
+/// activation is no volunteer here; one who went home is not checked in.
+async fn a_team_is_refused_naming_the_member_who_cannot_join(app: TestApp) {
+    let admin = app.user("admin1", Role::Admin).await;
+    let coordinator = app.user("coord1", Role::Coordinator).await;
+    let activation = admin.open_activation("大雨災害", "real").await;
+    let elsewhere = admin.open_activation("別の災害", "real").await;
+    let a = format!("/api/activations/{activation}");
+    let need_id =
+        receive(&coordinator, activation, need("045-1", "港北区1-1")).await["need"]["id"].clone();
+    let id = |v: Value| v["volunteer"]["id"].as_i64().unwrap();
+    let leader = id(register(
+        &coordinator,
+        activation,
+        insured("班長 役", "090-0000-0031"),
+    )
+    .await);
+    let member = id(register(
+        &coordinator,
+        activation,
+        insured("班員 役", "090-0000-0032"),
+    )
+    .await);
+    let gone = id(register(
+        &coordinator,
+        activation,
+        insured("帰宅 者", "090-0000-0033"),
+    )
+    .await);
+    let stranger = id(register(&coordinator, elsewhere, insured("他所 者", "090-0000-0034")).await);
+    let (status, _) = coordinator
+        .post(&format!("{a}/volunteers/{gone}/checkout"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+
+    let form = |leader: i64, members: Vec<i64>| json!({ "need_id": need_id, "leader_id": leader, "member_ids": members });
+    let (status, body) = coordinator
+        .post(&format!("{a}/teams"), form(stranger, vec![member]))
+        .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("leader_id")),
+        "{body}"
+    );
+    let (status, body) = coordinator
+        .post(
+            &format!("{a}/teams"),
+            form(leader, vec![member, stranger, gone]),
+        )
+        .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("member_ids")),
+        "{body}"
+    );
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains(&stranger.to_string()),
+        "{body}"
+    );
+    let (status, body) = coordinator
+        .post(&format!("{a}/teams"), form(leader, vec![gone, member]))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("not_checked_in")),
+        "{body}"
+    );
+    assert!(
+        body["error"].as_str().unwrap().contains("帰宅 者"),
+        "{body}"
+    );
+
+    // Nothing of the refused teams was kept; the two who can go form one.
+    let (_, teams) = coordinator.get(&format!("{a}/teams")).await;
+    assert_eq!(teams.as_array().unwrap().len(), 0, "{teams}");
+    let (status, body) = coordinator
+        .post(&format!("{a}/teams"), form(leader, vec![member]))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let members: Vec<i64> = body["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["volunteer_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(members.len(), 2, "{body}");
+    assert!(
+        members.contains(&leader) && members.contains(&member),
+        "{body}"
+    );
 }
 
 async fn the_matching_board_is_live_and_carries_no_names(app: TestApp) {
