@@ -145,14 +145,9 @@ pub struct Team {
     pub members: Vec<Member>,
     #[sqlx(skip)]
     pub equipment: Vec<IssuedItem>,
-    /// The need's status, read with the team for the checks of a write (the need's own card
-    /// shows it).
-    #[serde(skip)]
-    pub need_status: String,
 }
 
 const SELECT_TEAM: &str = "SELECT t.id, t.name, t.need_id, n.category AS need_category, n.district AS need_district, \
-     n.status AS need_status, \
      t.leader_id, t.vehicle, t.orientation_done, t.status, t.formed_at, t.formed_by, t.dispatched_at, t.expected_back_at, \
      t.returned_at, t.closed_at, t.return_check, t.report FROM teams t JOIN needs n ON n.id = t.need_id \
      WHERE t.id = $1 AND t.activation_id = $2";
@@ -316,9 +311,8 @@ macro_rules! team_state {
     }};
 }
 
-/// A would-be member: id, name, card code, today's check-in and leaving, active team.
+/// A would-be member: name, card code, today's check-in and leaving, active team.
 type Candidate = (
-    i64,
     String,
     String,
     Option<Timestamp>,
@@ -382,23 +376,17 @@ pub async fn form(
         if ["done", "cancelled", "reported"].contains(&need_status.as_str()) {
             return Err(AppError::conflict("need_closed", format!("this need is {need_status}: no team is formed for it")));
         }
-        // Every would-be member in one statement: each statement is a round trip in the
-        // writer's turn, which every other write waits for.
-        let mut read = sqlx::QueryBuilder::new(
-            "SELECT v.id, v.name, v.card_code, c.checked_in_at, c.left_at, m.team_id FROM volunteers v \
-             LEFT JOIN checkins c ON c.volunteer_id = v.id AND c.day = ",
-        );
-        read.push_bind(&day).push(" LEFT JOIN team_members m ON m.volunteer_id = v.id AND m.active = TRUE WHERE v.activation_id = ");
-        read.push_bind(activation_id).push(" AND v.id IN (");
-        let mut ids = read.separated(", ");
-        for volunteer in &members {
-            ids.push_bind(*volunteer);
-        }
-        read.push(")");
-        let candidates: Vec<Candidate> = read.build_query_as().fetch_all(&mut *tx).await?;
         for (i, volunteer) in members.iter().enumerate() {
             let field = if i == 0 { "leader_id".to_string() } else { "member_ids".to_string() };
-            let Some((_, name, code, checked_in, left, team)) = candidates.iter().find(|c| c.0 == *volunteer) else {
+            let row: Option<Candidate> = sqlx::query_as(
+                "SELECT v.name, v.card_code, c.checked_in_at, c.left_at, m.team_id FROM volunteers v \
+                 LEFT JOIN checkins c ON c.volunteer_id = v.id AND c.day = $3 \
+                 LEFT JOIN team_members m ON m.volunteer_id = v.id AND m.active = TRUE \
+                 WHERE v.id = $1 AND v.activation_id = $2",
+            )
+            .bind(volunteer).bind(activation_id).bind(&day)
+            .fetch_optional(&mut *tx).await?;
+            let Some((name, code, checked_in, left, team)) = row else {
                 return Err(AppError::invalid(field, format!("no volunteer of this activation has id {volunteer}")));
             };
             if checked_in.is_none() || left.is_some() {
@@ -418,11 +406,10 @@ pub async fn form(
         .bind(activation_id).bind(new.need_id).bind(&name).bind(new.leader_id).bind(&vehicle)
         .bind(new.orientation_done).bind(now).bind(&actor.name)
         .fetch_one(&mut *tx).await?;
-        let mut insert = sqlx::QueryBuilder::new("INSERT INTO team_members (team_id, volunteer_id, active) ");
-        insert.push_values(&members, |mut row, volunteer| {
-            row.push_bind(team_id).push_bind(*volunteer).push("TRUE");
-        });
-        insert.build().execute(&mut *tx).await?;
+        for volunteer in &members {
+            sqlx::query("INSERT INTO team_members (team_id, volunteer_id, active) VALUES ($1, $2, TRUE)")
+                .bind(team_id).bind(volunteer).execute(&mut *tx).await?;
+        }
         for (i, item) in new.equipment.iter().enumerate() {
             take_equipment!(tx, activation_id, team_id, item, i);
         }
@@ -545,7 +532,7 @@ pub async fn dispatch(
                 format!("not insured today (ボランティア活動保険), cannot be sent out: {}", uninsured.join(", ")),
             ));
         }
-        let need_status = team.need_status.clone();
+        let need_status: String = sqlx::query_scalar("SELECT status FROM needs WHERE id = $1").bind(need_id).fetch_one(&mut *tx).await?;
         if ["done", "cancelled"].contains(&need_status.as_str()) {
             return Err(AppError::conflict("need_closed", format!("this need is {need_status}")));
         }
