@@ -639,14 +639,26 @@ fn conclude(report: &mut ImportReport, tally: Tally, problems: RowProblems, allo
     report.invalid = problems.invalid;
 }
 
-/// Rows per multi-row INSERT: 21 parameters each stays under SQLite's 32,766 and
-/// PostgreSQL's 65,535 bound parameters per statement.
+/// Rows per multi-row INSERT on SQLite: 21 parameters each stays under its 32,766 bound
+/// parameters per statement.
 const NEW_PER_STATEMENT: usize = 1000;
 
+/// The columns a new person is written with, in the order of the INSERT's values and of
+/// [`copy_row`]'s fields.
+macro_rules! new_person_columns {
+    () => {
+        "register_persons (resident_id, name, name_kana, birth_date, sex, postal_code, address, phone, \
+         district, care_level, disability, support_reasons, consent, supporters, designated_shelter, latitude, \
+         longitude, notes, fingerprint, first_import_id, last_import_id)"
+    };
+}
+
 /// The COPY that streams new people into the register on PostgreSQL.
-const COPY_PERSONS: &str = "COPY register_persons (resident_id, name, name_kana, birth_date, sex, postal_code, \
-     address, phone, district, care_level, disability, support_reasons, consent, supporters, designated_shelter, \
-     latitude, longitude, notes, fingerprint, first_import_id, last_import_id) FROM STDIN WITH (FORMAT csv)";
+const COPY_PERSONS: &str = concat!(
+    "COPY ",
+    new_person_columns!(),
+    " FROM STDIN WITH (FORMAT csv)"
+);
 
 impl Register {
     /// Sorts a chunk of the file into new people and changed (or restored) ones, counting
@@ -764,7 +776,8 @@ async fn insert_people_sqlite(
     people: Vec<Incoming>,
     import_id: i64,
 ) -> Result<(), sqlx::Error> {
-    let mut insert = sqlx::QueryBuilder::new(concat!("INSERT OR FAIL ", insert_persons_into!()));
+    let mut insert =
+        sqlx::QueryBuilder::new(concat!("INSERT OR FAIL INTO ", new_person_columns!(), " "));
     insert.push_values(
         people,
         |mut row,
@@ -878,15 +891,6 @@ fn copy_row(out: &mut Vec<u8>, p: Person, fingerprint: &str, import_id: i64) {
     text(out, Some(fingerprint));
     out.extend_from_slice(format!("{import_id},{import_id}\n").as_bytes());
 }
-
-macro_rules! insert_persons_into {
-    () => {
-        "INTO register_persons (resident_id, name, name_kana, birth_date, sex, postal_code, address, phone, \
-         district, care_level, disability, support_reasons, consent, supporters, designated_shelter, latitude, \
-         longitude, notes, fingerprint, first_import_id, last_import_id) "
-    };
-}
-use insert_persons_into;
 
 pub const SELECT_PERSON_BY_ID: &str = "SELECT resident_id, name, name_kana, birth_date, sex, postal_code, address, phone, \
      district, care_level, disability, support_reasons, consent, supporters, designated_shelter, latitude, longitude, \
