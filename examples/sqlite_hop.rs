@@ -19,7 +19,8 @@ const STATEMENTS: usize = 10_000;
 const ROUNDS: usize = 5;
 const UPDATE: &str = "UPDATE t SET v = v + 1 WHERE id = ?1 RETURNING v";
 
-/// Pins the calling thread to one core; threads it starts afterwards inherit the pinning.
+/// Pins the calling thread to the given cores; threads it starts afterwards inherit the
+/// pinning.
 fn pin_to(cores: &[usize]) {
     // SAFETY: a zeroed cpu_set_t is an empty set; the calls only read the set given.
     unsafe {

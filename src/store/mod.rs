@@ -12,6 +12,7 @@
 //! appends its event in that transaction (see `events::append!`), so the change and its audit
 //! row commit or vanish together.
 
+mod pinning;
 mod postgres;
 mod sqlite;
 
@@ -80,7 +81,7 @@ impl Store {
     /// Closes every connection; used at shutdown so SQLite checkpoints its WAL.
     pub async fn close(&self) {
         match self {
-            Store::Sqlite(s) => s.pool.close().await,
+            Store::Sqlite(s) => s.close().await,
             Store::Postgres(s) => s.pool.close().await,
         }
     }
@@ -111,7 +112,9 @@ macro_rules! on_pool {
 /// SQLite: writers queue on an in-process gate (so they wait in tokio, not in SQLite's
 /// sleeping busy handler), and writes that queue up share one transaction and one disk flush
 /// (group commit; see `sqlite::Group`), each in a savepoint of its own. The macro returns only
-/// after that COMMIT, so the write is on disk when it returns. PostgreSQL: an ordinary
+/// after that COMMIT, so the write is on disk when it returns. The turn itself, from the
+/// savepoint to its release, runs on the writer connection's core (see `pinning`); waiting
+/// for the turn and for the COMMIT does not. PostgreSQL: an ordinary
 /// transaction; row locks serialise what must be serialised.
 ///
 /// A request's idempotency key, if it has one not yet recorded (see `crate::idempotency`), is
@@ -144,20 +147,27 @@ macro_rules! __write_tx {
     ($store:expr, $tx:ident => $body:expr, $keep:path) => {
         match $store {
             $crate::store::Store::Sqlite(s) => {
-                let mut turn = s.enter().await?;
                 let key = $crate::idempotency::pending();
-                let result = {
-                    let $tx = turn.conn();
-                    async {
-                        if let Some(key) = &key {
-                            key.record_sqlite(&mut *$tx).await?;
-                        }
-                        Ok::<_, $crate::error::AppError>($body)
-                    }
-                    .await
-                };
-                let kept = matches!(&result, Ok(value) if $keep(value));
-                turn.finish(kept).await?;
+                let turn = s.wait_turn().await;
+                let (result, kept, committing) = s
+                    .on_writer_core(async {
+                        let mut turn = turn.begin().await?;
+                        let result = {
+                            let $tx = turn.conn();
+                            async {
+                                if let Some(key) = &key {
+                                    key.record_sqlite(&mut *$tx).await?;
+                                }
+                                Ok::<_, $crate::error::AppError>($body)
+                            }
+                            .await
+                        };
+                        let kept = matches!(&result, Ok(value) if $keep(value));
+                        let committing = turn.release(kept).await;
+                        Ok::<_, $crate::error::AppError>((result, kept, committing))
+                    })
+                    .await?;
+                committing.committed().await?;
                 if let (Some(key), true) = (&key, kept) {
                     key.committed();
                 }

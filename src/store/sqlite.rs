@@ -4,6 +4,10 @@
 //! Durability settings are set explicitly and read back at start-up, because sqlx no longer
 //! sets the journal mode for us and a silently different setting would lose acknowledged
 //! writes on power loss: WAL journal, `synchronous=FULL`, foreign keys on, a busy timeout.
+//!
+//! Writes go through one writer connection of their own, kept open beside the pool of
+//! readers, in groups that share one COMMIT (see [`Group`]); each write's turn runs on the
+//! writer connection's core (see `pinning`).
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -11,13 +15,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
-use sqlx::pool::PoolConnection;
+use sqlx::Connection;
 use sqlx::sqlite::{
-    Sqlite, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool,
-    SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
 };
 use tokio::sync::{OwnedMutexGuard, watch};
 
+use super::pinning::WriterCore;
 use crate::error::AppError;
 
 /// A group commits once it has this many writes, even with more waiting...
@@ -28,12 +33,17 @@ const GROUP_MAX_AGE: Duration = Duration::from_millis(20);
 #[derive(Debug)]
 pub struct SqliteStore {
     pub pool: SqlitePool,
+    /// How the writer connection is (re)opened: as the pool's connections.
+    options: SqliteConnectOptions,
     /// The writer's turn. SQLite allows one writer at a time; queueing here is fair and costs
     /// no polling, where SQLite's busy handler sleeps and retries.
     writer: Arc<tokio::sync::Mutex<Group>>,
     /// Writers waiting for their turn: while there are some, the open group stays open for
-    /// them (see [`WriterTurn::finish`]).
+    /// them (see [`WriterTurn::release`]).
     waiting: Arc<AtomicUsize>,
+    /// Where write turns run, beside the writer connection's thread; `None`: wherever tokio
+    /// runs them.
+    writer_core: Option<WriterCore>,
 }
 
 /// Group commit. With `synchronous=FULL` every COMMIT waits for the disk to flush, so one
@@ -44,14 +54,23 @@ pub struct SqliteStore {
 /// acknowledged write is on disk exactly as before.
 #[derive(Debug, Default)]
 struct Group {
-    /// The connection holding the open group transaction, if one is open.
-    conn: Option<PoolConnection<Sqlite>>,
+    /// The writer connection, kept open between groups; `None` until opened, and after a
+    /// failure left its state in doubt.
+    conn: Option<SqliteConnection>,
+    /// A group transaction is open on `conn`.
+    open: bool,
     /// A write's savepoint left open by a write that was cancelled half-way.
     dirty: bool,
     writes: usize,
     opened: Option<Instant>,
     /// Tells the group's writers how its COMMIT went.
     outcome: Option<watch::Sender<Option<Result<(), GroupFailure>>>>,
+}
+
+/// The writer's turn, waited for but not yet begun (see [`SqliteStore::wait_turn`]).
+pub struct Turn {
+    guard: OwnedMutexGuard<Group>,
+    store: Arc<SqliteStore>,
 }
 
 /// One writer's turn in the current group: its connection is inside the group transaction,
@@ -63,24 +82,61 @@ pub struct WriterTurn {
     outcome: watch::Receiver<Option<Result<(), GroupFailure>>>,
 }
 
+/// A released write waiting for its group's COMMIT (see [`Committing::committed`]).
+pub struct Committing {
+    outcome: Option<watch::Receiver<Option<Result<(), GroupFailure>>>>,
+}
+
 impl SqliteStore {
-    /// Waits for the writer's turn and opens this write's savepoint, joining the open group
-    /// or opening a new one.
-    pub async fn enter(&self) -> Result<WriterTurn, AppError> {
+    /// Waits for the writer's turn. Waiting is async and runs anywhere; what the turn does
+    /// runs through [`SqliteStore::on_writer_core`].
+    pub async fn wait_turn(self: &Arc<Self>) -> Turn {
         self.waiting.fetch_add(1, Ordering::SeqCst);
-        let mut guard = self.writer.clone().lock_owned().await;
+        let guard = self.writer.clone().lock_owned().await;
         self.waiting.fetch_sub(1, Ordering::SeqCst);
+        Turn {
+            guard,
+            store: self.clone(),
+        }
+    }
+
+    /// Runs a write's turn on the writer connection's core when the server pins it, else
+    /// as any other future (see `pinning`).
+    pub async fn on_writer_core<F: Future>(&self, turn: F) -> F::Output {
+        WriterCore::run(self.writer_core, turn).await
+    }
+
+    /// Opens the writer connection on the writer core, so that its worker thread lives
+    /// there (a thread inherits its parent's pinning).
+    async fn open_writer(&self) -> Result<SqliteConnection, sqlx::Error> {
+        self.on_writer_core(SqliteConnection::connect_with(&self.options))
+            .await
+    }
+}
+
+impl Turn {
+    /// Opens this write's savepoint, joining the open group or opening a new one.
+    pub async fn begin(self) -> Result<WriterTurn, AppError> {
+        let Turn { mut guard, store } = self;
         settle(&mut guard).await;
         if guard.conn.is_none() {
-            let mut conn = self.pool.acquire().await?;
-            sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut *conn).await?;
-            guard.conn = Some(conn);
+            // Reopened after a failure: from inside the turn, so on the writer core when the
+            // turn runs there.
+            guard.conn = Some(SqliteConnection::connect_with(&store.options).await?);
+        }
+        if !guard.open {
+            let conn = guard.conn.as_mut().expect("opened above");
+            if let Err(err) = sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut *conn).await {
+                fail_group(&mut guard, &err).await;
+                return Err(err.into());
+            }
+            guard.open = true;
             guard.writes = 0;
             guard.opened = Some(Instant::now());
             guard.outcome = Some(watch::channel(None).0);
         }
         let conn = guard.conn.as_mut().expect("opened above");
-        if let Err(err) = sqlx::raw_sql("SAVEPOINT write").execute(&mut **conn).await {
+        if let Err(err) = sqlx::raw_sql("SAVEPOINT write").execute(&mut *conn).await {
             fail_group(&mut guard, &err).await;
             return Err(err.into());
         }
@@ -93,8 +149,8 @@ impl SqliteStore {
             .subscribe();
         Ok(WriterTurn {
             guard: Some(guard),
-            store_waiting: self.waiting.clone(),
-            store_writer: self.writer.clone(),
+            store_waiting: store.waiting.clone(),
+            store_writer: store.writer.clone(),
             outcome,
         })
     }
@@ -103,10 +159,11 @@ impl SqliteStore {
 /// Rolls back a savepoint a cancelled write left behind.
 async fn settle(group: &mut Group) {
     if group.dirty
+        && group.open
         && let Some(conn) = group.conn.as_mut()
     {
         let undone = sqlx::raw_sql("ROLLBACK TO write; RELEASE write")
-            .execute(&mut **conn)
+            .execute(&mut *conn)
             .await;
         if let Err(err) = undone {
             fail_group(group, &err).await;
@@ -130,10 +187,14 @@ async fn fail_group(group: &mut Group, err: &sqlx::Error) {
         disk_full: crate::error::is_disk_full(err),
     };
     if let Some(mut conn) = group.conn.take() {
-        let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
-        // A connection whose transaction state is in doubt is not given back to the pool.
-        conn.close_on_drop();
+        if group.open {
+            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut conn).await;
+        }
+        // A connection whose transaction state is in doubt is closed (dropping it ends its
+        // worker thread) and a fresh one opened for the next group.
+        drop(conn);
     }
+    group.open = false;
     if let Some(outcome) = group.outcome.take() {
         let _ = outcome.send(Some(Err(why)));
     }
@@ -145,20 +206,21 @@ async fn maybe_commit(group: &mut Group, waiting: usize) {
     let due = waiting == 0
         || group.writes >= GROUP_MAX_WRITES
         || group.opened.is_some_and(|o| o.elapsed() >= GROUP_MAX_AGE);
-    if !due || group.conn.is_none() {
+    if !due || !group.open {
         return;
     }
-    let mut conn = group.conn.take().expect("checked above");
+    let conn = group
+        .conn
+        .as_mut()
+        .expect("an open group has its connection");
     match sqlx::raw_sql("COMMIT").execute(&mut *conn).await {
         Ok(_) => {
+            group.open = false;
             if let Some(outcome) = group.outcome.take() {
                 let _ = outcome.send(Some(Ok(())));
             }
         }
-        Err(err) => {
-            group.conn = Some(conn);
-            fail_group(group, &err).await;
-        }
+        Err(err) => fail_group(group, &err).await,
     }
 }
 
@@ -172,30 +234,42 @@ impl WriterTurn {
             .expect("a turn holds the open group")
     }
 
-    /// Ends this write: keeps its changes (`ok`) or rolls them back to its savepoint, commits
-    /// the group when it is this write's job, and then waits until the group is committed.
-    /// `Err` when the group could not be committed: nothing of this write was kept.
-    pub async fn finish(mut self, ok: bool) -> Result<(), AppError> {
-        let mut guard = self.guard.take().expect("finished once");
-        if let Some(conn) = guard.conn.as_mut() {
+    /// Ends this write's turn: keeps its changes (`ok`) or rolls them back to its savepoint,
+    /// and commits the group when it is this write's job. The next writer may go on once this
+    /// returns; [`Committing::committed`] then waits for the group's COMMIT.
+    pub async fn release(mut self, ok: bool) -> Committing {
+        let mut guard = self.guard.take().expect("released once");
+        if guard.open
+            && let Some(conn) = guard.conn.as_mut()
+        {
             let end = if ok {
                 "RELEASE write"
             } else {
                 "ROLLBACK TO write; RELEASE write"
             };
-            if let Err(err) = sqlx::raw_sql(end).execute(&mut **conn).await {
+            if let Err(err) = sqlx::raw_sql(end).execute(&mut *conn).await {
                 fail_group(&mut guard, &err).await;
             }
         }
         guard.dirty = false;
         maybe_commit(&mut guard, self.store_waiting.load(Ordering::SeqCst)).await;
         drop(guard);
-        if !ok {
-            return Ok(());
+        Committing {
+            outcome: ok.then(|| self.outcome.clone()),
         }
-        // Answered only once the group's COMMIT returned: durable, as with a commit of its own.
-        let outcome = self
-            .outcome
+    }
+}
+
+impl Committing {
+    /// Waits until the group is committed: a kept write is answered only once the group's
+    /// COMMIT returned, so it is as durable as with a commit of its own. `Err` when the group
+    /// could not be committed: nothing of this write was kept. A write rolled back to its
+    /// savepoint has nothing to wait for.
+    pub async fn committed(self) -> Result<(), AppError> {
+        let Some(mut outcome) = self.outcome else {
+            return Ok(());
+        };
+        let outcome = outcome
             .wait_for(Option::is_some)
             .await
             .map_err(|_| AppError::Internal(anyhow::anyhow!("the write group ended unanswered")))?
@@ -285,17 +359,39 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .context("cannot open the SQLite database")?;
         let store = SqliteStore {
             pool,
+            options,
             writer: Arc::new(tokio::sync::Mutex::new(Group::default())),
             waiting: Arc::new(AtomicUsize::new(0)),
+            writer_core: WriterCore::choose(),
         };
         store.check_settings().await?;
+        let writer = store
+            .open_writer()
+            .await
+            .context("cannot open the SQLite writer connection")?;
+        store.writer.lock().await.conn = Some(writer);
         tokio::spawn(checkpoints(store.pool.clone()));
         Ok(store)
+    }
+
+    /// Commits what is pending, closes the writer connection and then the pool: the last
+    /// connection to close checkpoints the WAL into the database file.
+    pub async fn close(&self) {
+        let mut group = self.writer.lock().await;
+        settle(&mut group).await;
+        maybe_commit(&mut group, 0).await;
+        if let Some(conn) = group.conn.take()
+            && let Err(err) = conn.close().await
+        {
+            tracing::warn!(error = %err, "closing the SQLite writer connection failed");
+        }
+        drop(group);
+        self.pool.close().await;
     }
 
     /// Reads the durability pragmas back: a connection that did not get them must not serve.
