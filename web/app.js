@@ -7663,6 +7663,7 @@
     review_col_dispatch: "受付→送り出し（中央値）", review_col_teams: "送り出し", review_col_volunteers: "ボランティア受付",
     review_col_open: "未完了", review_col_time: "時刻", review_col_event: "出来事",
     review_heading: "{name}（{kind}）開始 {opened}・所要 {duration}", review_scenario: "シナリオ {key}",
+    review_speed: "×{speed} で再生：時間はすべて実時間です（訓練内の時間はおよそ{speed}倍、一時停止の間も含みます）",
     review_this_run: "（今回）", review_not_reached: "未達", review_none: "なし",
     review_people: "{n}人", review_count: "{n}件", review_teams_n: "{n}班",
     review_register: "名簿", review_confirmed: "確認済", review_milestone: "{p}%の確認まで",
@@ -7697,6 +7698,7 @@
     review_col_dispatch: "Intake → dispatch (median)", review_col_teams: "Teams out", review_col_volunteers: "Volunteers",
     review_col_open: "Open", review_col_time: "Time", review_col_event: "Event",
     review_heading: "{name} ({kind}) started {opened}, ran {duration}", review_scenario: "scenario {key}",
+    review_speed: "played at ×{speed}: all times are real times (in the drill's own time about {speed} times longer; pauses included)",
     review_this_run: " (this run)", review_not_reached: "not reached", review_none: "none",
     review_people: "{n}", review_count: "{n}", review_teams_n: "{n}",
     review_register: "On the register", review_confirmed: "Confirmed", review_milestone: "Time to confirm {p}%",
@@ -7835,6 +7837,7 @@
     let heading = tf("review_heading", { name: a.name, kind, opened: formatTime(a.opened_at, new Date()),
       duration: reviewDuration(f.duration_seconds) });
     if (a.scenario) heading += " — " + tf("review_scenario", { key: a.scenario });
+    if (a.speed && a.speed !== 1) heading += " — " + tf("review_speed", { speed: a.speed });
     setText($("review-heading"), heading);
 
     const summary = [

@@ -67,6 +67,11 @@ pub struct Activation {
     // `default`: readers that do not select it (the board's snapshot) get `None`.
     #[sqlx(default)]
     pub scenario: Option<String>,
+    /// The speed a scenario was played at: drill seconds per real second (24: a day in an
+    /// hour). The review's times are real times; in the drill's own time they are this many
+    /// times longer. Null for a real activation or a drill opened by hand.
+    #[sqlx(default)]
+    pub speed: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -85,6 +90,10 @@ struct CreateActivation {
     kind: Kind,
     #[serde(default)]
     scenario: Option<String>,
+    /// The speed the scenario is played at, drill seconds per real second (more than 0, at
+    /// most 100000); only with `scenario`.
+    #[serde(default)]
+    speed: Option<f64>,
 }
 
 /// The longest scenario key kept: a file stem, not a description.
@@ -113,21 +122,43 @@ fn check_scenario_key(kind: Kind, scenario: Option<String>) -> Result<Option<Str
     Ok(Some(key.to_string()))
 }
 
+/// Checks a drill's playing speed: only a scenario is played at a speed, and it is drill time
+/// per real time, as the drill runner takes it (`--speed`).
+fn check_speed(scenario: Option<&str>, speed: Option<f64>) -> Result<Option<f64>> {
+    let Some(speed) = speed else {
+        return Ok(None);
+    };
+    if scenario.is_none() {
+        return Err(AppError::invalid(
+            "speed",
+            "only a scenario is played at a speed: give scenario with speed",
+        ));
+    }
+    if !(speed.is_finite() && speed > 0.0 && speed <= 100_000.0) {
+        return Err(AppError::invalid(
+            "speed",
+            "speed is drill time per real time: more than 0 and at most 100000",
+        ));
+    }
+    Ok(Some(speed))
+}
+
 /// Declares an activation. Its first event (`activation_opened`, seq 1) is written with it.
 pub async fn open(
     store: &Store,
     new: NewActivation,
     actor: &Actor,
 ) -> Result<(Activation, events::Event)> {
-    open_scenario(store, new, None, actor).await
+    open_scenario(store, new, None, None, actor).await
 }
 
-/// Declares an activation, a drill with the key of the scenario it plays (checked by the
-/// caller) or any activation with `None`.
+/// Declares an activation, a drill with the key of the scenario it plays and the speed it is
+/// played at (both checked by the caller), or any activation with `None`.
 pub async fn open_scenario(
     store: &Store,
     new: NewActivation,
     scenario: Option<String>,
+    speed: Option<f64>,
     actor: &Actor,
 ) -> Result<(Activation, events::Event)> {
     let name = new.name.trim();
@@ -140,13 +171,14 @@ pub async fn open_scenario(
     let now = Timestamp::now();
     let out = write_tx!(store, tx => {
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO activations (name, kind, opened_at, opened_by, scenario) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO activations (name, kind, opened_at, opened_by, scenario, speed) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(name)
         .bind(new.kind.as_str())
         .bind(now)
         .bind(actor.user_id)
         .bind(&scenario)
+        .bind(speed)
         .fetch_one(&mut *tx)
         .await?;
         let mut activation = Activation {
@@ -158,6 +190,7 @@ pub async fn open_scenario(
             closed_at: None,
             last_seq: 1,
             scenario: scenario.clone(),
+            speed,
         };
         let event = events::append!(tx, id, "activation_opened", actor, &activation);
         activation.last_seq = event.seq;
@@ -168,7 +201,7 @@ pub async fn open_scenario(
 
 pub async fn list_all(store: &Store) -> Result<Vec<Activation>> {
     let rows = on_pool!(store, pool => {
-        sqlx::query_as("SELECT id, name, kind, status, opened_at, closed_at, last_seq, scenario FROM activations ORDER BY status = 'closed', id DESC")
+        sqlx::query_as("SELECT id, name, kind, status, opened_at, closed_at, last_seq, scenario, speed FROM activations ORDER BY status = 'closed', id DESC")
             .fetch_all(pool)
             .await?
     });
@@ -177,7 +210,7 @@ pub async fn list_all(store: &Store) -> Result<Vec<Activation>> {
 
 pub async fn get_one(store: &Store, id: i64) -> Result<Activation> {
     let row: Option<Activation> = on_pool!(store, pool => {
-        sqlx::query_as("SELECT id, name, kind, status, opened_at, closed_at, last_seq, scenario FROM activations WHERE id = $1").bind(id).fetch_optional(pool).await?
+        sqlx::query_as("SELECT id, name, kind, status, opened_at, closed_at, last_seq, scenario, speed FROM activations WHERE id = $1").bind(id).fetch_optional(pool).await?
     });
     row.ok_or(AppError::NotFound("activation"))
 }
@@ -191,7 +224,7 @@ pub async fn close_one(
     let now = Timestamp::now();
     let out = write_tx!(store, tx => {
         let closed: Option<Activation> = sqlx::query_as("UPDATE activations SET status = 'closed', closed_at = $2, closed_by = $3, last_seq = last_seq + 1 \
-             WHERE id = $1 AND status = 'open' RETURNING id, name, kind, status, opened_at, closed_at, last_seq, scenario")
+             WHERE id = $1 AND status = 'open' RETURNING id, name, kind, status, opened_at, closed_at, last_seq, scenario, speed")
         .bind(id)
         .bind(now)
         .bind(actor.user_id)
@@ -324,6 +357,7 @@ async fn create(
     ApiJson(body): ApiJson<CreateActivation>,
 ) -> Result<(StatusCode, Json<Activation>)> {
     let scenario = check_scenario_key(body.kind, body.scenario)?;
+    let speed = check_speed(scenario.as_deref(), body.speed)?;
     let new = NewActivation {
         name: body.name,
         kind: body.kind,
@@ -332,7 +366,7 @@ async fn create(
     let actor = user.actor();
     let activation = state
         .commit(async move {
-            let (activation, event) = open_scenario(&store, new, scenario, &actor).await?;
+            let (activation, event) = open_scenario(&store, new, scenario, speed, &actor).await?;
             Ok((activation, vec![event]))
         })
         .await?;

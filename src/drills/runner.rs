@@ -301,10 +301,13 @@ pub async fn run<A: Api>(
 
     let shelters = ensure_shelters(api, scenario, report).await?;
     let name = activation_name(scenario);
+    // The speed goes with the scenario's key, so the review can say its times are real times.
+    let key = super::review::scenario_key(&scenario.file);
+    let speed = key.as_ref().map(|_| options.speed);
     let activation = api
         .post(
             "/api/activations",
-            json!({ "name": name, "kind": "drill", "scenario": super::review::scenario_key(&scenario.file) }),
+            json!({ "name": name, "kind": "drill", "scenario": key, "speed": speed }),
         )
         .await
         .map_err(|error| SetupError::Call {

@@ -1761,7 +1761,7 @@ async fn a_coordinator_sees_the_review_of_a_drill_with_its_figures_and_charts() 
     let (status, drill) = admin
         .post(
             "/api/activations",
-            json!({ "name": "振り返り表示訓練", "kind": "drill", "scenario": "browser-review" }),
+            json!({ "name": "振り返り表示訓練", "kind": "drill", "scenario": "browser-review", "speed": 24 }),
         )
         .await;
     assert_eq!(status, reqwest::StatusCode::CREATED, "{drill}");
@@ -1825,6 +1825,11 @@ async fn a_coordinator_sees_the_review_of_a_drill_with_its_figures_and_charts() 
         wait()
             .for_element(Locator::Css("#review-body:not([hidden])"))
             .await?;
+        let heading = text_of(&page, "#review-heading").await?;
+        assert!(
+            heading.contains("×24 で再生：時間はすべて実時間です"),
+            "a drill played at ×24 says its times are real times: {heading}"
+        );
         let figure =
             |name: &str| format!("#review-summary .review-figure[data-figure='{name}'] dd");
         assert_eq!(text_of(&page, &figure("register")).await?, "2人");

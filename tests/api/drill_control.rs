@@ -78,12 +78,13 @@ async fn start(admin: &Session, scenario: &str, speed: f64) -> (u64, i64) {
         )
         .await;
     assert_eq!(status, StatusCode::ACCEPTED, "start {scenario}: {body}");
-    (
-        body["id"].as_u64().expect("a run id"),
-        body["activation_id"]
-            .as_i64()
-            .expect("the drill activation"),
-    )
+    let activation_id = body["activation_id"]
+        .as_i64()
+        .expect("the drill activation");
+    // The activation keeps the speed, for its review to say its times are real times.
+    let activation = get_ok(admin, &format!("/api/activations/{activation_id}")).await;
+    assert_eq!(activation["speed"], speed, "{activation}");
+    (body["id"].as_u64().expect("a run id"), activation_id)
 }
 
 /// Polls the run until `done` says so; fails after the test's patience with the last answer.

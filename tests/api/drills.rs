@@ -326,6 +326,7 @@ async fn a_scenario_runs_end_to_end_into_a_drill_activation(app: TestApp) {
     // Its after-action review: the run is known by its scenario file's stem, and the figures
     // are what the scenario did.
     assert_eq!(drill["scenario"], "test-drill");
+    assert_eq!(drill["speed"], 600.0, "the speed it was played at: {drill}");
     let review = get_ok(&admin, &format!("{a}/review")).await;
     let f = &review["figures"];
     assert_eq!(f["needs"]["received"], 4, "{f}");

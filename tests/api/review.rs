@@ -397,4 +397,52 @@ async fn the_review_is_for_coordinators_and_admins(app: TestApp) {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{why}: {answer}");
         assert_eq!(answer["field"], "scenario", "{why}: {answer}");
     }
+
+    // A speed belongs to a played scenario, and is drill time per real time.
+    for (body, why) in [
+        (
+            json!({ "name": "訓練", "kind": "drill", "speed": 24 }),
+            "no scenario",
+        ),
+        (
+            json!({ "name": "訓練", "kind": "drill", "scenario": "flood-ward", "speed": 0 }),
+            "zero",
+        ),
+        (
+            json!({ "name": "訓練", "kind": "drill", "scenario": "flood-ward", "speed": 100001 }),
+            "too fast",
+        ),
+    ] {
+        let (status, answer) = admin.post("/api/activations", body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{why}: {answer}");
+        assert_eq!(answer["field"], "speed", "{why}: {answer}");
+    }
+
+    // A drill played at ×24 says, on its review, that the times shown are real times.
+    let made = ok(
+        admin
+            .post(
+                "/api/activations",
+                json!({ "name": "速い訓練", "kind": "drill", "scenario": "flood-ward", "speed": 24 }),
+            )
+            .await,
+        StatusCode::CREATED,
+        "open a drill played at ×24",
+    );
+    assert_eq!(made["speed"], json!(24.0), "{made}");
+    let fast = made["id"].as_i64().unwrap();
+    let (status, page) = coordinator
+        .get_text(&format!("/api/activations/{fast}/review/page"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("×24 で再生した訓練です"), "{page}");
+    let (_, review) = coordinator
+        .get(&format!("/api/activations/{fast}/review"))
+        .await;
+    assert_eq!(review["activation"]["speed"], json!(24.0), "{review}");
+    // One opened without a speed says nothing of the kind.
+    let (_, page) = coordinator
+        .get_text(&format!("/api/activations/{activation}/review/page"))
+        .await;
+    assert!(!page.contains("で再生した訓練です"), "{page}");
 }

@@ -64,6 +64,19 @@ const NEED_STATUSES: [(&str, &str); 8] = [
 
 const PRIORITIES: [(&str, &str); 3] = [("high", "高"), ("normal", "中"), ("low", "低")];
 
+/// What a drill played faster than real time must say: every time on the page is a real
+/// (wall-clock) time, so "90 % confirmed after 10 minutes" at ×24 is four hours of the drill.
+fn speed_note(speed: f64) -> String {
+    let speed = if speed.fract() == 0.0 {
+        format!("{speed:.0}")
+    } else {
+        format!("{speed}")
+    };
+    format!(
+        "<p class=\"speed\">×{speed} で再生した訓練です。この頁の時間はすべて実時間で、訓練内の時間はおよそ{speed}倍です（一時停止の間も実時間に含みます）。</p>"
+    )
+}
+
 /// "1時間05分", "12分", "45秒": a duration as the page prints it; "未達" when not reached.
 pub fn duration_ja(seconds: Option<i64>) -> String {
     let Some(s) = seconds else {
@@ -288,7 +301,7 @@ pub fn html(review: &Review, printed_by: &str) -> String {
     };
     let body = format!(
         "<header><h1>振り返り（事後検証）/ After-action review</h1><p class=\"stamp\">印刷: {who} {at}</p>\
-         <p>{name}（{kind}{scenario}）</p><p>開始 {opened} ／ {end} ／ 所要 {duration}</p></header>\
+         <p>{name}（{kind}{scenario}）</p><p>開始 {opened} ／ {end} ／ 所要 {duration}</p>{speed}</header>\
          <h2>安否確認 / Safety confirmation</h2>\
          <p>名簿 {total}人のうち確認済 {confirmed}人（確認済に数える状態: 在宅・無事、避難済、要支援・救助要請、入院中、死亡。不在・連絡不能は数えません）</p>\
          <table><tbody>{milestones}</tbody></table><div class=\"review-chart\">{safety_chart}</div>\
@@ -313,6 +326,11 @@ pub fn html(review: &Review, printed_by: &str) -> String {
             .scenario
             .as_deref()
             .map(|s| format!("・シナリオ {}", escape(s)))
+            .unwrap_or_default(),
+        speed = a
+            .speed
+            .filter(|&s| s != 1.0)
+            .map(speed_note)
             .unwrap_or_default(),
         opened = jst(a.opened_at),
         end = a
@@ -363,6 +381,7 @@ mod tests {
             closed_at: None,
             last_seq: 1,
             scenario: Some("flood\"ward<".into()),
+            speed: Some(24.0),
         };
         let log = vec![figures::LogEvent {
             seq: 2,
@@ -397,6 +416,16 @@ mod tests {
         assert!(page.contains("&lt;script&gt;") && page.contains("&lt;b&gt;施設&lt;/b&gt;"));
         assert!(page.contains("flood&quot;ward&lt;"));
         assert!(page.contains("これは訓練です"), "a drill says so");
+        assert!(
+            page.contains("×24 で再生した訓練です"),
+            "a drill played faster says its times are real times"
+        );
+    }
+
+    #[test]
+    fn a_speed_reads_as_the_runner_took_it() {
+        assert!(speed_note(24.0).contains("×24 で再生"));
+        assert!(speed_note(1.5).contains("×1.5 で再生"));
     }
 
     #[test]
