@@ -149,7 +149,7 @@ impl Server {
                     "--database",
                     &database,
                 ])
-                .env("SAIGAI_LOG", "warn")
+                .env("SAIGAI_LOG", server_log_filter())
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(log)
@@ -424,4 +424,11 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.path);
     }
+}
+
+/// The log filter of the servers a bench starts: `warn`, or `SAIGAI_BENCH_SERVER_LOG` to look
+/// inside a run (`warn,sqlx::query=debug` logs every statement with its time; the log is the
+/// `server.log` beside the bench's database, kept only while the run lasts).
+fn server_log_filter() -> String {
+    std::env::var("SAIGAI_BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".to_string())
 }
