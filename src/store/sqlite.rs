@@ -59,6 +59,8 @@ struct Group {
     conn: Option<SqliteConnection>,
     /// A group transaction is open on `conn`.
     open: bool,
+    /// The store was closed (shutdown): no writer connection is opened again.
+    closed: bool,
     /// A write's savepoint left open by a write that was cancelled half-way.
     dirty: bool,
     writes: usize,
@@ -69,7 +71,8 @@ struct Group {
 
 /// The writer's turn, waited for but not yet begun (see [`SqliteStore::wait_turn`]).
 pub struct Turn {
-    guard: OwnedMutexGuard<Group>,
+    /// Taken by [`Turn::begin`] once the write's savepoint is open.
+    guard: Option<OwnedMutexGuard<Group>>,
     store: Arc<SqliteStore>,
 }
 
@@ -91,11 +94,11 @@ impl SqliteStore {
     /// Waits for the writer's turn. Waiting is async and runs anywhere; what the turn does
     /// runs through [`SqliteStore::on_writer_core`].
     pub async fn wait_turn(self: &Arc<Self>) -> Turn {
-        self.waiting.fetch_add(1, Ordering::SeqCst);
+        let waiting = Waiting::count(self);
         let guard = self.writer.clone().lock_owned().await;
-        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        waiting.served();
         Turn {
-            guard,
+            guard: Some(guard),
             store: self.clone(),
         }
     }
@@ -116,18 +119,21 @@ impl SqliteStore {
 
 impl Turn {
     /// Opens this write's savepoint, joining the open group or opening a new one.
-    pub async fn begin(self) -> Result<WriterTurn, AppError> {
-        let Turn { mut guard, store } = self;
-        settle(&mut guard).await;
+    pub async fn begin(mut self) -> Result<WriterTurn, AppError> {
+        let guard = self.guard.as_mut().expect("begun once");
+        settle(guard).await;
+        if guard.closed {
+            return Err(AppError::Unavailable);
+        }
         if guard.conn.is_none() {
             // Reopened after a failure: from inside the turn, so on the writer core when the
             // turn runs there.
-            guard.conn = Some(SqliteConnection::connect_with(&store.options).await?);
+            guard.conn = Some(SqliteConnection::connect_with(&self.store.options).await?);
         }
         if !guard.open {
             let conn = guard.conn.as_mut().expect("opened above");
             if let Err(err) = sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut *conn).await {
-                fail_group(&mut guard, &err).await;
+                fail_group(guard, &err).await;
                 return Err(err.into());
             }
             guard.open = true;
@@ -137,7 +143,7 @@ impl Turn {
         }
         let conn = guard.conn.as_mut().expect("opened above");
         if let Err(err) = sqlx::raw_sql("SAVEPOINT write").execute(&mut *conn).await {
-            fail_group(&mut guard, &err).await;
+            fail_group(guard, &err).await;
             return Err(err.into());
         }
         guard.dirty = true;
@@ -148,11 +154,22 @@ impl Turn {
             .expect("an open group has an outcome")
             .subscribe();
         Ok(WriterTurn {
-            guard: Some(guard),
-            store_waiting: store.waiting.clone(),
-            store_writer: store.writer.clone(),
+            guard: self.guard.take(),
+            store_waiting: self.store.waiting.clone(),
+            store_writer: self.store.writer.clone(),
             outcome,
         })
+    }
+}
+
+impl Drop for Turn {
+    /// A turn dropped before its savepoint opened (cancelled, or refused) may hold a group
+    /// that waits for it: the group is committed without it.
+    fn drop(&mut self) {
+        if let Some(guard) = self.guard.take() {
+            drop(guard);
+            close_abandoned_group(self.store.writer.clone(), self.store.waiting.clone());
+        }
     }
 }
 
@@ -298,15 +315,55 @@ impl Drop for WriterTurn {
             return;
         };
         drop(guard);
-        let writer = self.store_writer.clone();
-        let waiting = self.store_waiting.clone();
-        if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            handle.spawn(async move {
-                let mut group = writer.lock_owned().await;
-                settle(&mut group).await;
-                maybe_commit(&mut group, waiting.load(Ordering::SeqCst)).await;
-            });
+        close_abandoned_group(self.store_writer.clone(), self.store_waiting.clone());
+    }
+}
+
+/// A writer counted among those waiting for the turn (see [`SqliteStore::waiting`]) until it
+/// gets the turn or is cancelled: a request whose client went away stops waiting without
+/// getting it. Counted by a guard, since a count left behind by a cancelled writer would keep
+/// every group open for a writer that never comes.
+struct Waiting {
+    store_waiting: Arc<AtomicUsize>,
+    store_writer: Arc<tokio::sync::Mutex<Group>>,
+    served: bool,
+}
+
+impl Waiting {
+    fn count(store: &SqliteStore) -> Waiting {
+        store.waiting.fetch_add(1, Ordering::SeqCst);
+        Waiting {
+            store_waiting: store.waiting.clone(),
+            store_writer: store.writer.clone(),
+            served: false,
         }
+    }
+
+    fn served(mut self) {
+        self.served = true;
+    }
+}
+
+impl Drop for Waiting {
+    /// A writer cancelled while waiting may be the one the last write left its group open
+    /// for: the group is committed without it.
+    fn drop(&mut self) {
+        self.store_waiting.fetch_sub(1, Ordering::SeqCst);
+        if !self.served {
+            close_abandoned_group(self.store_writer.clone(), self.store_waiting.clone());
+        }
+    }
+}
+
+/// After a writer was cancelled: rolls back what it left and commits the group, unless other
+/// writers are still coming to join it.
+fn close_abandoned_group(writer: Arc<tokio::sync::Mutex<Group>>, waiting: Arc<AtomicUsize>) {
+    if let Ok(handle) = tokio::runtime::Handle::try_current() {
+        handle.spawn(async move {
+            let mut group = writer.lock_owned().await;
+            settle(&mut group).await;
+            maybe_commit(&mut group, waiting.load(Ordering::SeqCst)).await;
+        });
     }
 }
 
@@ -385,6 +442,7 @@ impl SqliteStore {
         let mut group = self.writer.lock().await;
         settle(&mut group).await;
         maybe_commit(&mut group, 0).await;
+        group.closed = true;
         if let Some(conn) = group.conn.take()
             && let Err(err) = conn.close().await
         {
@@ -420,5 +478,80 @@ impl SqliteStore {
         ensure!(foreign_keys == 1, "SQLite foreign_keys is off");
         ensure!(busy_timeout > 0, "SQLite busy_timeout is not set");
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+    use std::time::Duration;
+
+    use tokio::sync::oneshot;
+
+    use crate::error::AppError;
+    use crate::store::{Store, write_tx};
+
+    /// A write that comes after shutdown closed the store is refused (503), instead of
+    /// opening a writer connection again behind the closed pool.
+    #[tokio::test]
+    async fn a_write_after_close_is_refused() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let url = format!("sqlite://{}", dir.path().join("closed.db").display());
+        let store = Store::open(&url).await.expect("open");
+        store.close().await;
+        let written: Result<(), AppError> = async {
+            write_tx!(&store, tx => {
+                sqlx::query("SELECT 1").execute(&mut *tx).await?;
+            });
+            Ok(())
+        }
+        .await;
+        assert!(matches!(written, Err(AppError::Unavailable)), "{written:?}");
+    }
+
+    /// A writer whose request is dropped while it waits for the turn (the client went away)
+    /// must not leave the write ahead of it waiting for a COMMIT that never comes.
+    #[tokio::test]
+    async fn a_writer_cancelled_while_waiting_leaves_no_write_unanswered() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let url = format!("sqlite://{}", dir.path().join("cancelled.db").display());
+        let store = Store::open(&url).await.expect("open");
+        let Store::Sqlite(sqlite) = &store else {
+            unreachable!("a sqlite URL opens SQLite");
+        };
+        let (inside, is_inside) = oneshot::channel::<()>();
+        let (go, gone) = oneshot::channel::<()>();
+        let first = tokio::spawn({
+            let store = store.clone();
+            async move {
+                write_tx!(&store, tx => {
+                    sqlx::query("UPDATE activations SET name = name").execute(&mut *tx).await?;
+                    let _ = inside.send(());
+                    let _ = gone.await;
+                });
+                Ok::<_, AppError>(())
+            }
+        });
+        is_inside.await.expect("the first write holds the turn");
+        let second = tokio::spawn({
+            let store = store.clone();
+            async move {
+                write_tx!(&store, tx => {
+                    sqlx::query("UPDATE activations SET name = name").execute(&mut *tx).await?;
+                });
+                Ok::<_, AppError>(())
+            }
+        });
+        while sqlite.waiting.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        second.abort();
+        assert!(second.await.expect_err("aborted").is_cancelled());
+        go.send(()).expect("the first write is waiting");
+        let answered = tokio::time::timeout(Duration::from_secs(10), first).await;
+        assert!(
+            matches!(answered, Ok(Ok(Ok(())))),
+            "the first write was answered: {answered:?}"
+        );
     }
 }
