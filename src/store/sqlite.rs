@@ -63,6 +63,10 @@ struct Group {
     closed: bool,
     /// A write's savepoint left open by a write that was cancelled half-way.
     dirty: bool,
+    /// The last write's savepoint, kept (its changes stay), not yet released: the next
+    /// writer's SAVEPOINT releases it in the same hand-over to the connection's thread, or the
+    /// group's COMMIT does (a COMMIT releases every savepoint).
+    unreleased: bool,
     writes: usize,
     opened: Option<Instant>,
     /// Tells the group's writers how its COMMIT went.
@@ -130,22 +134,26 @@ impl Turn {
             // turn runs there.
             guard.conn = Some(SqliteConnection::connect_with(&self.store.options).await?);
         }
+        // Each statement is a round trip to the connection's thread, so what opens this
+        // write goes in one: the group's BEGIN, or the last write's RELEASE, with this
+        // write's SAVEPOINT. A failure fails the whole group, whose writers all wait for it.
+        let opening = match (guard.open, guard.unreleased) {
+            (false, _) => "BEGIN IMMEDIATE; SAVEPOINT write",
+            (true, true) => "RELEASE write; SAVEPOINT write",
+            (true, false) => "SAVEPOINT write",
+        };
         if !guard.open {
-            let conn = guard.conn.as_mut().expect("opened above");
-            if let Err(err) = sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut *conn).await {
-                fail_group(guard, &err).await;
-                return Err(err.into());
-            }
             guard.open = true;
             guard.writes = 0;
             guard.opened = Some(Instant::now());
             guard.outcome = Some(watch::channel(None).0);
         }
         let conn = guard.conn.as_mut().expect("opened above");
-        if let Err(err) = sqlx::raw_sql("SAVEPOINT write").execute(&mut *conn).await {
+        if let Err(err) = sqlx::raw_sql(opening).execute(&mut *conn).await {
             fail_group(guard, &err).await;
             return Err(err.into());
         }
+        guard.unreleased = false;
         guard.dirty = true;
         guard.writes += 1;
         let outcome = guard
@@ -212,6 +220,7 @@ async fn fail_group(group: &mut Group, err: &sqlx::Error) {
         drop(conn);
     }
     group.open = false;
+    group.unreleased = false;
     if let Some(outcome) = group.outcome.take() {
         let _ = outcome.send(Some(Err(why)));
     }
@@ -233,6 +242,7 @@ async fn maybe_commit(group: &mut Group, waiting: usize) {
     match sqlx::raw_sql("COMMIT").execute(&mut *conn).await {
         Ok(_) => {
             group.open = false;
+            group.unreleased = false;
             if let Some(outcome) = group.outcome.take() {
                 let _ = outcome.send(Some(Ok(())));
             }
@@ -259,12 +269,13 @@ impl WriterTurn {
         if guard.open
             && let Some(conn) = guard.conn.as_mut()
         {
-            let end = if ok {
-                "RELEASE write"
-            } else {
-                "ROLLBACK TO write; RELEASE write"
-            };
-            if let Err(err) = sqlx::raw_sql(end).execute(&mut *conn).await {
+            if ok {
+                // Released by the next writer's SAVEPOINT or the group's COMMIT.
+                guard.unreleased = true;
+            } else if let Err(err) = sqlx::raw_sql("ROLLBACK TO write; RELEASE write")
+                .execute(&mut *conn)
+                .await
+            {
                 fail_group(&mut guard, &err).await;
             }
         }
@@ -507,6 +518,69 @@ mod tests {
         }
         .await;
         assert!(matches!(written, Err(AppError::Unavailable)), "{written:?}");
+    }
+
+    /// Writes that queue up share one group (one COMMIT), and each keeps or loses its own
+    /// changes: a write refused after writing leaves the one before it in the group intact.
+    #[tokio::test]
+    async fn writes_in_one_group_keep_or_lose_their_own_changes() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let url = format!("sqlite://{}", dir.path().join("group.db").display());
+        let store = Store::open(&url).await.expect("open");
+        let Store::Sqlite(sqlite) = &store else {
+            unreachable!("a sqlite URL opens SQLite");
+        };
+        sqlx::query("CREATE TABLE marks (mark TEXT NOT NULL)")
+            .execute(&sqlite.pool)
+            .await
+            .expect("table");
+        let (inside, is_inside) = oneshot::channel::<()>();
+        let (go, gone) = oneshot::channel::<()>();
+        let first = tokio::spawn({
+            let store = store.clone();
+            async move {
+                write_tx!(&store, tx => {
+                    sqlx::query("INSERT INTO marks VALUES ('kept')").execute(&mut *tx).await?;
+                    let _ = inside.send(());
+                    let _ = gone.await;
+                });
+                Ok::<_, AppError>(())
+            }
+        });
+        is_inside.await.expect("the first write holds the turn");
+        let second = tokio::spawn({
+            let store = store.clone();
+            async move {
+                write_tx!(&store, tx => {
+                    sqlx::query("INSERT INTO marks VALUES ('refused')").execute(&mut *tx).await?;
+                    // It sees the first write's mark in the group, and refuses after writing.
+                    let marks: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM marks")
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    if marks == 2 {
+                        return Err(AppError::conflict("refused", "refused after writing"));
+                    }
+                });
+                Ok::<_, AppError>(())
+            }
+        });
+        // The first write ends while the second waits, so the group stays open for it.
+        while sqlite.waiting.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        go.send(()).expect("the first write is waiting");
+        let first = first.await.expect("first write");
+        let second = second.await.expect("second write");
+        assert!(first.is_ok(), "{first:?}");
+        assert!(
+            matches!(second, Err(AppError::Conflict { .. })),
+            "{second:?}"
+        );
+        let marks: Vec<String> = sqlx::query_scalar("SELECT mark FROM marks")
+            .fetch_all(&sqlite.pool)
+            .await
+            .expect("marks");
+        assert_eq!(marks, vec!["kept".to_string()]);
     }
 
     /// A writer whose request is dropped while it waits for the turn (the client went away)
