@@ -498,6 +498,7 @@ mod tests {
     use std::time::Duration;
 
     use tokio::sync::oneshot;
+    use tokio::task::JoinHandle;
 
     use crate::error::AppError;
     use crate::store::{Store, write_tx};
@@ -520,54 +521,78 @@ mod tests {
         assert!(matches!(written, Err(AppError::Unavailable)), "{written:?}");
     }
 
+    /// A fresh database with a table of marks for the tests' writes.
+    async fn store_with_marks() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let url = format!("sqlite://{}", dir.path().join("marks.db").display());
+        let store = Store::open(&url).await.expect("open");
+        sqlx::query("CREATE TABLE marks (mark TEXT NOT NULL)")
+            .execute(&sqlite(&store).pool)
+            .await
+            .expect("table");
+        (dir, store)
+    }
+
+    fn sqlite(store: &Store) -> &super::SqliteStore {
+        match store {
+            Store::Sqlite(s) => s,
+            Store::Postgres(_) => unreachable!("a sqlite URL opens SQLite"),
+        }
+    }
+
+    /// A write of `mark` that holds the writer's turn until told to go on.
+    async fn hold_turn(
+        store: &Store,
+        mark: &'static str,
+    ) -> (JoinHandle<Result<(), AppError>>, oneshot::Sender<()>) {
+        let (inside, is_inside) = oneshot::channel::<()>();
+        let (go, gone) = oneshot::channel::<()>();
+        let store = store.clone();
+        let write = tokio::spawn(async move {
+            write_tx!(&store, tx => {
+                sqlx::query("INSERT INTO marks VALUES ($1)").bind(mark).execute(&mut *tx).await?;
+                let _ = inside.send(());
+                let _ = gone.await;
+            });
+            Ok(())
+        });
+        is_inside.await.expect("the write holds the turn");
+        (write, go)
+    }
+
+    /// A write of `mark`, refused after writing when `refuse`; returns once it waits for
+    /// the turn.
+    async fn queue_write(
+        store: &Store,
+        mark: &'static str,
+        refuse: bool,
+    ) -> JoinHandle<Result<(), AppError>> {
+        let write = tokio::spawn({
+            let store = store.clone();
+            async move {
+                write_tx!(&store, tx => {
+                    sqlx::query("INSERT INTO marks VALUES ($1)").bind(mark).execute(&mut *tx).await?;
+                    if refuse {
+                        return Err(AppError::conflict("refused", "refused after writing"));
+                    }
+                });
+                Ok(())
+            }
+        });
+        while sqlite(store).waiting.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        write
+    }
+
     /// Writes that queue up share one group (one COMMIT), and each keeps or loses its own
     /// changes: a write refused after writing leaves the one before it in the group intact.
     #[tokio::test]
     async fn writes_in_one_group_keep_or_lose_their_own_changes() {
-        let dir = tempfile::tempdir().expect("temporary folder");
-        let url = format!("sqlite://{}", dir.path().join("group.db").display());
-        let store = Store::open(&url).await.expect("open");
-        let Store::Sqlite(sqlite) = &store else {
-            unreachable!("a sqlite URL opens SQLite");
-        };
-        sqlx::query("CREATE TABLE marks (mark TEXT NOT NULL)")
-            .execute(&sqlite.pool)
-            .await
-            .expect("table");
-        let (inside, is_inside) = oneshot::channel::<()>();
-        let (go, gone) = oneshot::channel::<()>();
-        let first = tokio::spawn({
-            let store = store.clone();
-            async move {
-                write_tx!(&store, tx => {
-                    sqlx::query("INSERT INTO marks VALUES ('kept')").execute(&mut *tx).await?;
-                    let _ = inside.send(());
-                    let _ = gone.await;
-                });
-                Ok::<_, AppError>(())
-            }
-        });
-        is_inside.await.expect("the first write holds the turn");
-        let second = tokio::spawn({
-            let store = store.clone();
-            async move {
-                write_tx!(&store, tx => {
-                    sqlx::query("INSERT INTO marks VALUES ('refused')").execute(&mut *tx).await?;
-                    // It sees the first write's mark in the group, and refuses after writing.
-                    let marks: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM marks")
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    if marks == 2 {
-                        return Err(AppError::conflict("refused", "refused after writing"));
-                    }
-                });
-                Ok::<_, AppError>(())
-            }
-        });
+        let (_dir, store) = store_with_marks().await;
+        let (first, go) = hold_turn(&store, "kept").await;
+        let second = queue_write(&store, "refused", true).await;
         // The first write ends while the second waits, so the group stays open for it.
-        while sqlite.waiting.load(Ordering::SeqCst) == 0 {
-            tokio::task::yield_now().await;
-        }
         go.send(()).expect("the first write is waiting");
         let first = first.await.expect("first write");
         let second = second.await.expect("second write");
@@ -577,7 +602,7 @@ mod tests {
             "{second:?}"
         );
         let marks: Vec<String> = sqlx::query_scalar("SELECT mark FROM marks")
-            .fetch_all(&sqlite.pool)
+            .fetch_all(&sqlite(&store).pool)
             .await
             .expect("marks");
         assert_eq!(marks, vec!["kept".to_string()]);
@@ -587,38 +612,9 @@ mod tests {
     /// must not leave the write ahead of it waiting for a COMMIT that never comes.
     #[tokio::test]
     async fn a_writer_cancelled_while_waiting_leaves_no_write_unanswered() {
-        let dir = tempfile::tempdir().expect("temporary folder");
-        let url = format!("sqlite://{}", dir.path().join("cancelled.db").display());
-        let store = Store::open(&url).await.expect("open");
-        let Store::Sqlite(sqlite) = &store else {
-            unreachable!("a sqlite URL opens SQLite");
-        };
-        let (inside, is_inside) = oneshot::channel::<()>();
-        let (go, gone) = oneshot::channel::<()>();
-        let first = tokio::spawn({
-            let store = store.clone();
-            async move {
-                write_tx!(&store, tx => {
-                    sqlx::query("UPDATE activations SET name = name").execute(&mut *tx).await?;
-                    let _ = inside.send(());
-                    let _ = gone.await;
-                });
-                Ok::<_, AppError>(())
-            }
-        });
-        is_inside.await.expect("the first write holds the turn");
-        let second = tokio::spawn({
-            let store = store.clone();
-            async move {
-                write_tx!(&store, tx => {
-                    sqlx::query("UPDATE activations SET name = name").execute(&mut *tx).await?;
-                });
-                Ok::<_, AppError>(())
-            }
-        });
-        while sqlite.waiting.load(Ordering::SeqCst) == 0 {
-            tokio::task::yield_now().await;
-        }
+        let (_dir, store) = store_with_marks().await;
+        let (first, go) = hold_turn(&store, "kept").await;
+        let second = queue_write(&store, "cancelled", false).await;
         second.abort();
         assert!(second.await.expect_err("aborted").is_cancelled());
         go.send(()).expect("the first write is waiting");
