@@ -74,6 +74,15 @@ pub struct Activation {
     pub speed: Option<f64>,
 }
 
+/// The columns an [`Activation`] is read from, for every query that reads one whole: a new
+/// column is added here once.
+macro_rules! activation_columns {
+    () => {
+        "id, name, kind, status, opened_at, closed_at, last_seq, scenario, speed"
+    };
+}
+pub(crate) use activation_columns;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewActivation {
@@ -201,7 +210,7 @@ pub async fn open_scenario(
 
 pub async fn list_all(store: &Store) -> Result<Vec<Activation>> {
     let rows = on_pool!(store, pool => {
-        sqlx::query_as("SELECT id, name, kind, status, opened_at, closed_at, last_seq, scenario, speed FROM activations ORDER BY status = 'closed', id DESC")
+        sqlx::query_as(concat!("SELECT ", activation_columns!(), " FROM activations ORDER BY status = 'closed', id DESC"))
             .fetch_all(pool)
             .await?
     });
@@ -210,7 +219,7 @@ pub async fn list_all(store: &Store) -> Result<Vec<Activation>> {
 
 pub async fn get_one(store: &Store, id: i64) -> Result<Activation> {
     let row: Option<Activation> = on_pool!(store, pool => {
-        sqlx::query_as("SELECT id, name, kind, status, opened_at, closed_at, last_seq, scenario, speed FROM activations WHERE id = $1").bind(id).fetch_optional(pool).await?
+        sqlx::query_as(concat!("SELECT ", activation_columns!(), " FROM activations WHERE id = $1")).bind(id).fetch_optional(pool).await?
     });
     row.ok_or(AppError::NotFound("activation"))
 }
@@ -223,8 +232,8 @@ pub async fn close_one(
 ) -> Result<(Activation, events::Event)> {
     let now = Timestamp::now();
     let out = write_tx!(store, tx => {
-        let closed: Option<Activation> = sqlx::query_as("UPDATE activations SET status = 'closed', closed_at = $2, closed_by = $3, last_seq = last_seq + 1 \
-             WHERE id = $1 AND status = 'open' RETURNING id, name, kind, status, opened_at, closed_at, last_seq, scenario, speed")
+        let closed: Option<Activation> = sqlx::query_as(concat!("UPDATE activations SET status = 'closed', closed_at = $2, closed_by = $3, last_seq = last_seq + 1 \
+             WHERE id = $1 AND status = 'open' RETURNING ", activation_columns!()))
         .bind(id)
         .bind(now)
         .bind(actor.user_id)

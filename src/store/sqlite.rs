@@ -40,7 +40,7 @@ pub struct SqliteStore {
     writer: Arc<tokio::sync::Mutex<Group>>,
     /// Writers waiting for their turn: while there are some, the open group stays open for
     /// them (see [`WriterTurn::release`]).
-    waiting: Arc<AtomicUsize>,
+    waiting: AtomicUsize,
     /// Where write turns run, beside the writer connection's thread; `None`: wherever tokio
     /// runs them.
     writer_core: Option<WriterCore>,
@@ -84,8 +84,7 @@ pub struct Turn {
 /// inside the writer's own savepoint.
 pub struct WriterTurn {
     guard: Option<OwnedMutexGuard<Group>>,
-    store_waiting: Arc<AtomicUsize>,
-    store_writer: Arc<tokio::sync::Mutex<Group>>,
+    store: Arc<SqliteStore>,
     outcome: watch::Receiver<Option<Result<(), GroupFailure>>>,
 }
 
@@ -163,8 +162,7 @@ impl Turn {
             .subscribe();
         Ok(WriterTurn {
             guard: self.guard.take(),
-            store_waiting: self.store.waiting.clone(),
-            store_writer: self.store.writer.clone(),
+            store: self.store.clone(),
             outcome,
         })
     }
@@ -176,7 +174,7 @@ impl Drop for Turn {
     fn drop(&mut self) {
         if let Some(guard) = self.guard.take() {
             drop(guard);
-            close_abandoned_group(self.store.writer.clone(), self.store.waiting.clone());
+            close_abandoned_group(self.store.clone());
         }
     }
 }
@@ -280,7 +278,7 @@ impl WriterTurn {
             }
         }
         guard.dirty = false;
-        maybe_commit(&mut guard, self.store_waiting.load(Ordering::SeqCst)).await;
+        maybe_commit(&mut guard, self.store.waiting.load(Ordering::SeqCst)).await;
         drop(guard);
         Committing {
             outcome: ok.then(|| self.outcome.clone()),
@@ -326,7 +324,7 @@ impl Drop for WriterTurn {
             return;
         };
         drop(guard);
-        close_abandoned_group(self.store_writer.clone(), self.store_waiting.clone());
+        close_abandoned_group(self.store.clone());
     }
 }
 
@@ -335,17 +333,15 @@ impl Drop for WriterTurn {
 /// getting it. Counted by a guard, since a count left behind by a cancelled writer would keep
 /// every group open for a writer that never comes.
 struct Waiting {
-    store_waiting: Arc<AtomicUsize>,
-    store_writer: Arc<tokio::sync::Mutex<Group>>,
+    store: Arc<SqliteStore>,
     served: bool,
 }
 
 impl Waiting {
-    fn count(store: &SqliteStore) -> Waiting {
+    fn count(store: &Arc<SqliteStore>) -> Waiting {
         store.waiting.fetch_add(1, Ordering::SeqCst);
         Waiting {
-            store_waiting: store.waiting.clone(),
-            store_writer: store.writer.clone(),
+            store: store.clone(),
             served: false,
         }
     }
@@ -359,21 +355,21 @@ impl Drop for Waiting {
     /// A writer cancelled while waiting may be the one the last write left its group open
     /// for: the group is committed without it.
     fn drop(&mut self) {
-        self.store_waiting.fetch_sub(1, Ordering::SeqCst);
+        self.store.waiting.fetch_sub(1, Ordering::SeqCst);
         if !self.served {
-            close_abandoned_group(self.store_writer.clone(), self.store_waiting.clone());
+            close_abandoned_group(self.store.clone());
         }
     }
 }
 
 /// After a writer was cancelled: rolls back what it left and commits the group, unless other
 /// writers are still coming to join it.
-fn close_abandoned_group(writer: Arc<tokio::sync::Mutex<Group>>, waiting: Arc<AtomicUsize>) {
+fn close_abandoned_group(store: Arc<SqliteStore>) {
     if let Ok(handle) = tokio::runtime::Handle::try_current() {
         handle.spawn(async move {
-            let mut group = writer.lock_owned().await;
+            let mut group = store.writer.lock().await;
             settle(&mut group).await;
-            maybe_commit(&mut group, waiting.load(Ordering::SeqCst)).await;
+            maybe_commit(&mut group, store.waiting.load(Ordering::SeqCst)).await;
         });
     }
 }
@@ -434,7 +430,7 @@ impl SqliteStore {
             pool,
             options,
             writer: Arc::new(tokio::sync::Mutex::new(Group::default())),
-            waiting: Arc::new(AtomicUsize::new(0)),
+            waiting: AtomicUsize::new(0),
             writer_core: WriterCore::choose(),
         };
         store.check_settings().await?;

@@ -142,7 +142,11 @@ fn to_log(rows: Vec<Row>) -> Vec<LogEvent> {
         .collect()
 }
 
-const ACTIVATION_COLUMNS: &str = "SELECT id, name, kind, status, opened_at, closed_at, last_seq, scenario, speed FROM activations";
+const ACTIVATION_COLUMNS: &str = concat!(
+    "SELECT ",
+    crate::activations::activation_columns!(),
+    " FROM activations"
+);
 
 fn run_of(activation: &Activation, register_total: i64) -> Run {
     Run {
