@@ -10,6 +10,31 @@
 //! all one JSON shape ([`ErrorBody`]), and the session every route requires but the login, the
 //! health check, the page's files and this document (those declare `security(())`).
 
+/// A string that is one of a fixed list of codes, described in the API document with the
+/// list itself (taken from the constant the server checks against, so the two cannot drift).
+/// The type only describes: fields stay `String` and name it in `#[schema(value_type)]`.
+#[macro_export]
+macro_rules! code_schema {
+    ($name:ident, $description:literal, $codes:expr) => {
+        #[doc = $description]
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                use utoipa::openapi::schema::{ObjectBuilder, Type};
+                let codes: Vec<&str> = $codes;
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(codes))
+                    .description(Some($description))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    };
+}
+
 use std::sync::LazyLock;
 
 use axum::http::header;

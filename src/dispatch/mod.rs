@@ -8,30 +8,6 @@
 //! 送り出し → 帰着・活動報告. Each step is one transaction with its event; board events carry
 //! districts, categories and numbers, never a requester's or a volunteer's name or phone.
 
-/// A string that is one of a fixed list of codes, described in the API document with the
-/// list itself (taken from the constant the server checks against, so the two cannot drift).
-/// The type only describes: fields stay `String` and name it in `#[schema(value_type)]`.
-macro_rules! code_schema {
-    ($name:ident, $description:literal, $codes:expr) => {
-        #[doc = $description]
-        pub struct $name;
-
-        impl utoipa::PartialSchema for $name {
-            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                use utoipa::openapi::schema::{ObjectBuilder, Type};
-                let codes: Vec<&str> = $codes;
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .enum_values(Some(codes))
-                    .description(Some($description))
-                    .into()
-            }
-        }
-
-        impl utoipa::ToSchema for $name {}
-    };
-}
-
 pub mod board;
 pub mod equipment;
 pub mod needs;
@@ -46,27 +22,27 @@ use crate::error::{AppError, Result};
 
 pub use routes::router;
 
-code_schema!(
+crate::code_schema!(
     SkillCode,
     "A skill (特技・資格): heavy machinery (重機), nursing (看護), driving (運転), carpentry (大工), childcare (保育), interpreting (通訳), first aid (応急手当), chainsaw (チェーンソー), electrical work (電気工事).",
     SKILLS.iter().map(|(code, _)| *code).collect()
 );
-code_schema!(
+crate::code_schema!(
     NeedCategoryCode,
     "What a need asks for (ニーズの種類): mud removal (泥出し), furniture removal (家財搬出), cleaning (清掃), tidying (片付け), supply transport (物資運搬), watching over (見守り), evacuation support (避難支援), other (その他).",
     NEED_CATEGORIES.iter().map(|(code, _)| *code).collect()
 );
-code_schema!(
+crate::code_schema!(
     NeedStatusCode,
     "Where a need stands: received (受付), surveyed (調査済), matched (マッチング済), dispatched (活動中), reported (報告済), done (完了), continuing (継続: carried to the next day), cancelled (取消).",
     needs::STATUSES.to_vec()
 );
-code_schema!(
+crate::code_schema!(
     NeedPriorityCode,
     "A need's priority: high, normal or low. Lists and the board show urgent needs first, then by priority.",
     needs::PRIORITIES.to_vec()
 );
-code_schema!(
+crate::code_schema!(
     TeamStatusCode,
     "Where a team stands: formed (編成: orientation and equipment), dispatched (活動中), returned (帰着: report not yet made), closed (報告済), disbanded (解散: never left).",
     teams::STATUSES.to_vec()

@@ -164,7 +164,7 @@ pub struct Duplicate {
     pub reason: String,
 }
 
-code_schema!(
+crate::code_schema!(
     DuplicateReason,
     "Why a need looks like another: the same phone number, or the same address.",
     vec!["same_phone", "same_address"]

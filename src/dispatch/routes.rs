@@ -18,12 +18,10 @@ use super::teams::{self, Dispatch, NewTeam, Preparation, Report, ReturnCheck, Te
 use super::volunteers::{self, CheckedIn, InsuranceInput, NewVolunteer, Search, Volunteer};
 use crate::activations::{self, Activation};
 use crate::app::AppState;
-use crate::auth::{Allowed, Centre, CurrentUser, Role};
+use crate::auth::{Allowed, Centre};
 use crate::error::Result;
 use crate::events::Event;
 use crate::extract::{ApiJson, ApiJsonOrEmpty, ApiPath, ApiQuery};
-
-const CENTRE: &[Role] = &[Role::Coordinator, Role::Admin];
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -52,15 +50,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(day_summary_print))
 }
 
-/// Runs a write that yields one event, as the user, and answers its value.
-async fn write<T, F, Fut>(state: &AppState, user: &CurrentUser, f: F) -> Result<T>
+/// Runs a write that yields one event, as the user, and answers its value. Only centre staff
+/// write here: the extractor has checked the role before the body was read.
+async fn write<T, F, Fut>(state: &AppState, centre: &Allowed<Centre>, f: F) -> Result<T>
 where
     T: Send + 'static,
     F: FnOnce(crate::store::Store, crate::events::Actor) -> Fut,
     Fut: Future<Output = Result<(T, Event)>> + Send + 'static,
 {
-    user.require(CENTRE)?;
-    let future = f(state.store.clone(), user.actor());
+    let future = f(state.store.clone(), centre.user.actor());
     state
         .commit(async move {
             let (value, event) = future.await?;
@@ -95,12 +93,12 @@ struct RegisterQuery {
 )]
 async fn register(
     State(state): State<AppState>,
-    Allowed { user, .. }: Allowed<Centre>,
+    centre: Allowed<Centre>,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(query): ApiQuery<RegisterQuery>,
     ApiJson(new): ApiJson<NewVolunteer>,
 ) -> Result<(StatusCode, Json<CheckedIn>)> {
-    let done = write(&state, &user, move |store, actor| async move {
+    let done = write(&state, &centre, move |store, actor| async move {
         volunteers::register(&store, &actor, id, new, query.allow_same_phone).await
     })
     .await?;
@@ -121,11 +119,10 @@ async fn register(
 )]
 async fn search_volunteers(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: Allowed<Centre>,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(search): ApiQuery<Search>,
 ) -> Result<Json<Vec<Volunteer>>> {
-    user.require(CENTRE)?;
     activations::get_one(&state.store, id).await?;
     Ok(Json(volunteers::search(&state.store, id, search).await?))
 }
@@ -140,10 +137,9 @@ async fn search_volunteers(
 )]
 async fn show_volunteer(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: Allowed<Centre>,
     ApiPath((id, volunteer)): ApiPath<(i64, i64)>,
 ) -> Result<Json<Volunteer>> {
-    user.require(CENTRE)?;
     Ok(Json(
         volunteers::get_one(&state.store, id, volunteer).await?,
     ))
@@ -162,10 +158,10 @@ async fn show_volunteer(
 )]
 async fn check_in(
     State(state): State<AppState>,
-    user: CurrentUser,
+    centre: Allowed<Centre>,
     ApiPath((id, volunteer)): ApiPath<(i64, i64)>,
 ) -> Result<(StatusCode, Json<CheckedIn>)> {
-    let done = write(&state, &user, move |store, actor| async move {
+    let done = write(&state, &centre, move |store, actor| async move {
         volunteers::check_in(&store, &actor, id, volunteer).await
     })
     .await?;
@@ -185,10 +181,10 @@ async fn check_in(
 )]
 async fn check_out(
     State(state): State<AppState>,
-    user: CurrentUser,
+    centre: Allowed<Centre>,
     ApiPath((id, volunteer)): ApiPath<(i64, i64)>,
 ) -> Result<StatusCode> {
-    write(&state, &user, move |store, actor| async move {
+    write(&state, &centre, move |store, actor| async move {
         let event = volunteers::check_out(&store, &actor, id, volunteer).await?;
         Ok(((), event))
     })
@@ -210,11 +206,11 @@ async fn check_out(
 )]
 async fn insurance(
     State(state): State<AppState>,
-    Allowed { user, .. }: Allowed<Centre>,
+    centre: Allowed<Centre>,
     ApiPath((id, volunteer)): ApiPath<(i64, i64)>,
     ApiJson(input): ApiJson<InsuranceInput>,
 ) -> Result<Json<Volunteer>> {
-    let done = write(&state, &user, move |store, actor| async move {
+    let done = write(&state, &centre, move |store, actor| async move {
         volunteers::set_insurance(&store, &actor, id, volunteer, input).await
     })
     .await?;
@@ -244,10 +240,9 @@ struct VolunteerPaper {
 )]
 async fn card(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: Allowed<Centre>,
     ApiQuery(query): ApiQuery<VolunteerPaper>,
 ) -> Result<Html<String>> {
-    user.require(CENTRE)?;
     let activation = activations::get_one(&state.store, query.activation).await?;
     Ok(Html(
         paper::card(&state.store, &activation, query.volunteer).await?,
@@ -267,10 +262,9 @@ async fn card(
 )]
 async fn certificate(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Allowed { user, .. }: Allowed<Centre>,
     ApiQuery(query): ApiQuery<VolunteerPaper>,
 ) -> Result<Html<String>> {
-    user.require(CENTRE)?;
     let activation = activations::get_one(&state.store, query.activation).await?;
     Ok(Html(
         paper::certificate(&state.store, &activation, query.volunteer, &user.username).await?,
@@ -291,11 +285,11 @@ async fn certificate(
 )]
 async fn receive(
     State(state): State<AppState>,
-    Allowed { user, .. }: Allowed<Centre>,
+    centre: Allowed<Centre>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(new): ApiJson<NewNeed>,
 ) -> Result<(StatusCode, Json<Received>)> {
-    let done = write(&state, &user, move |store, actor| async move {
+    let done = write(&state, &centre, move |store, actor| async move {
         needs::receive(&store, &actor, id, new).await
     })
     .await?;
@@ -315,11 +309,10 @@ async fn receive(
 )]
 async fn list_needs(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: Allowed<Centre>,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(filter): ApiQuery<needs::Filter>,
 ) -> Result<Json<Vec<Need>>> {
-    user.require(CENTRE)?;
     activations::get_one(&state.store, id).await?;
     Ok(Json(needs::list(&state.store, id, filter).await?))
 }
@@ -349,11 +342,10 @@ struct DuplicateQuery {
 )]
 async fn duplicates(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: Allowed<Centre>,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(query): ApiQuery<DuplicateQuery>,
 ) -> Result<Json<Vec<Duplicate>>> {
-    user.require(CENTRE)?;
     Ok(Json(
         needs::duplicates(&state.store, id, &query.phone, &query.address).await?,
     ))
@@ -369,10 +361,9 @@ async fn duplicates(
 )]
 async fn show_need(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: Allowed<Centre>,
     ApiPath((id, need)): ApiPath<(i64, i64)>,
 ) -> Result<Json<NeedRecord>> {
-    user.require(CENTRE)?;
     Ok(Json(needs::get_one(&state.store, id, need).await?))
 }
 
@@ -405,11 +396,11 @@ struct StatusChange {
 )]
 async fn need_status(
     State(state): State<AppState>,
-    Allowed { user, .. }: Allowed<Centre>,
+    centre: Allowed<Centre>,
     ApiPath((id, need)): ApiPath<(i64, i64)>,
     ApiJson(change): ApiJson<StatusChange>,
 ) -> Result<Json<Need>> {
-    let done = write(&state, &user, move |store, actor| async move {
+    let done = write(&state, &centre, move |store, actor| async move {
         needs::set_status(&store, &actor, id, need, &change.status, &change.note).await
     })
     .await?;
@@ -429,10 +420,9 @@ async fn need_status(
 )]
 async fn list_equipment(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: Allowed<Centre>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<EquipmentStock>>> {
-    user.require(CENTRE)?;
     Ok(Json(equipment::list(&state.store, id).await?))
 }
 
@@ -450,11 +440,11 @@ async fn list_equipment(
 )]
 async fn add_equipment(
     State(state): State<AppState>,
-    Allowed { user, .. }: Allowed<Centre>,
+    centre: Allowed<Centre>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(item): ApiJson<NewItem>,
 ) -> Result<(StatusCode, Json<EquipmentStock>)> {
-    let done = write(&state, &user, move |store, actor| async move {
+    let done = write(&state, &centre, move |store, actor| async move {
         equipment::add_item(&store, &actor, id, item).await
     })
     .await?;
@@ -476,11 +466,11 @@ async fn add_equipment(
 )]
 async fn adjust_equipment(
     State(state): State<AppState>,
-    Allowed { user, .. }: Allowed<Centre>,
+    centre: Allowed<Centre>,
     ApiPath((id, item)): ApiPath<(i64, i64)>,
     ApiJson(adjustment): ApiJson<Adjustment>,
 ) -> Result<Json<EquipmentStock>> {
-    let done = write(&state, &user, move |store, actor| async move {
+    let done = write(&state, &centre, move |store, actor| async move {
         equipment::adjust(&store, &actor, id, item, adjustment).await
     })
     .await?;
@@ -503,11 +493,11 @@ async fn adjust_equipment(
 )]
 async fn form(
     State(state): State<AppState>,
-    Allowed { user, .. }: Allowed<Centre>,
+    centre: Allowed<Centre>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(new): ApiJson<NewTeam>,
 ) -> Result<(StatusCode, Json<Team>)> {
-    let team_id = write(&state, &user, move |store, actor| async move {
+    let team_id = write(&state, &centre, move |store, actor| async move {
         teams::form(&store, &actor, id, new).await
     })
     .await?;
@@ -527,11 +517,10 @@ async fn form(
 )]
 async fn list_teams(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: Allowed<Centre>,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(filter): ApiQuery<teams::Filter>,
 ) -> Result<Json<Vec<Team>>> {
-    user.require(CENTRE)?;
     activations::get_one(&state.store, id).await?;
     Ok(Json(teams::list(&state.store, id, filter).await?))
 }
@@ -546,10 +535,9 @@ async fn list_teams(
 )]
 async fn show_team(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: Allowed<Centre>,
     ApiPath((id, team)): ApiPath<(i64, i64)>,
 ) -> Result<Json<Team>> {
-    user.require(CENTRE)?;
     Ok(Json(teams::get_one(&state.store, id, team).await?))
 }
 
@@ -567,11 +555,11 @@ async fn show_team(
 )]
 async fn prepare(
     State(state): State<AppState>,
-    Allowed { user, .. }: Allowed<Centre>,
+    centre: Allowed<Centre>,
     ApiPath((id, team)): ApiPath<(i64, i64)>,
     ApiJson(preparation): ApiJson<Preparation>,
 ) -> Result<Json<Team>> {
-    let done = write(&state, &user, move |store, actor| async move {
+    let done = write(&state, &centre, move |store, actor| async move {
         teams::prepare(&store, &actor, id, team, preparation).await
     })
     .await?;
@@ -593,13 +581,13 @@ async fn prepare(
 )]
 async fn dispatch(
     State(state): State<AppState>,
-    Allowed { user, .. }: Allowed<Centre>,
+    centre: Allowed<Centre>,
     ApiPath((id, team)): ApiPath<(i64, i64)>,
     // `Option`: an empty body and a JSON `null` both take the defaults.
     ApiJsonOrEmpty(request): ApiJsonOrEmpty<Option<Dispatch>>,
 ) -> Result<Json<Team>> {
     let request = request.unwrap_or_default();
-    let done = write(&state, &user, move |store, actor| async move {
+    let done = write(&state, &centre, move |store, actor| async move {
         teams::dispatch(&store, &actor, id, team, request).await
     })
     .await?;
@@ -620,11 +608,11 @@ async fn dispatch(
 )]
 async fn return_team(
     State(state): State<AppState>,
-    Allowed { user, .. }: Allowed<Centre>,
+    centre: Allowed<Centre>,
     ApiPath((id, team)): ApiPath<(i64, i64)>,
     ApiJson(check): ApiJson<ReturnCheck>,
 ) -> Result<Json<Team>> {
-    let team_id = write(&state, &user, move |store, actor| async move {
+    let team_id = write(&state, &centre, move |store, actor| async move {
         teams::return_team(&store, &actor, id, team, check).await
     })
     .await?;
@@ -647,11 +635,11 @@ async fn return_team(
 )]
 async fn report(
     State(state): State<AppState>,
-    Allowed { user, .. }: Allowed<Centre>,
+    centre: Allowed<Centre>,
     ApiPath((id, team)): ApiPath<(i64, i64)>,
     ApiJson(report): ApiJson<Report>,
 ) -> Result<Json<Team>> {
-    let team_id = write(&state, &user, move |store, actor| async move {
+    let team_id = write(&state, &centre, move |store, actor| async move {
         teams::report(&store, &actor, id, team, report).await
     })
     .await?;
@@ -672,10 +660,10 @@ async fn report(
 )]
 async fn disband(
     State(state): State<AppState>,
-    user: CurrentUser,
+    centre: Allowed<Centre>,
     ApiPath((id, team)): ApiPath<(i64, i64)>,
 ) -> Result<Json<Team>> {
-    let done = write(&state, &user, move |store, actor| async move {
+    let done = write(&state, &centre, move |store, actor| async move {
         teams::disband(&store, &actor, id, team).await
     })
     .await?;
@@ -690,14 +678,13 @@ struct DayQuery {
     day: Option<String>,
 }
 
-/// The day summary the three routes show (JSON, CSV, page): the centre only.
+/// The day summary the three routes show (JSON, CSV, page), to the centre only: each takes
+/// `Allowed<Centre>`.
 async fn summary_of(
     state: &AppState,
-    user: &CurrentUser,
     activation_id: i64,
     day: Option<&str>,
 ) -> Result<(Activation, DaySummary)> {
-    user.require(CENTRE)?;
     let activation = activations::get_one(&state.store, activation_id).await?;
     let day = paper::parse_day(day)?;
     let summary = paper::day_summary(&state.store, activation.id, day).await?;
@@ -717,11 +704,11 @@ async fn summary_of(
 )]
 async fn day_summary(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: Allowed<Centre>,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(query): ApiQuery<DayQuery>,
 ) -> Result<Json<DaySummary>> {
-    let (_, summary) = summary_of(&state, &user, id, query.day.as_deref()).await?;
+    let (_, summary) = summary_of(&state, id, query.day.as_deref()).await?;
     Ok(Json(summary))
 }
 
@@ -738,11 +725,11 @@ async fn day_summary(
 )]
 async fn day_summary_export(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: Allowed<Centre>,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(query): ApiQuery<DayQuery>,
 ) -> Result<Response> {
-    let (_, summary) = summary_of(&state, &user, id, query.day.as_deref()).await?;
+    let (_, summary) = summary_of(&state, id, query.day.as_deref()).await?;
     let bytes = paper::day_summary_csv(&summary)?;
     Ok(crate::register::paper::csv_download(
         &format!("day-summary-{}.csv", summary.day),
@@ -773,11 +760,10 @@ struct DayPrintQuery {
 )]
 async fn day_summary_print(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Allowed { user, .. }: Allowed<Centre>,
     ApiQuery(query): ApiQuery<DayPrintQuery>,
 ) -> Result<Html<String>> {
-    let (activation, summary) =
-        summary_of(&state, &user, query.activation, query.day.as_deref()).await?;
+    let (activation, summary) = summary_of(&state, query.activation, query.day.as_deref()).await?;
     Ok(Html(paper::day_summary_html(
         &activation,
         &summary,

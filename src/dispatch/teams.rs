@@ -596,7 +596,7 @@ pub struct ReportRecord {
     pub reported_by: String,
 }
 
-code_schema!(
+crate::code_schema!(
     ReportOutcome,
     "How a team's work ended: `done` (the need is finished: it becomes reported), or `continue` (carried to the next day: the need becomes continuing).",
     vec!["done", "continue"]

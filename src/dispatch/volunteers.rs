@@ -94,13 +94,13 @@ pub struct Insurance {
     pub enrolled_here: bool,
 }
 
-code_schema!(
+crate::code_schema!(
     InsurancePlanCode,
     "An insurance plan: `basic`, or `disaster` (天災タイプ: also covers earthquakes, tsunami and eruptions).",
     PLANS.to_vec()
 );
 
-code_schema!(
+crate::code_schema!(
     AgeGroupCode,
     "An age group (年代), or empty when not asked.",
     std::iter::once("").chain(AGE_GROUPS).collect()

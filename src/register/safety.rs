@@ -25,29 +25,11 @@ pub const STATUSES: [&str; 8] = [
     "deceased",
 ];
 
-/// A safety status, as [`STATUSES`] lists them; the API's fields hold these words. Only its
-/// schema is used (the statuses travel as strings); a test keeps the two lists equal.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[allow(dead_code)]
-pub enum SafetyStatus {
-    /// 未確認: nobody has reached the person yet.
-    Unconfirmed,
-    /// 要救助・要支援: the person needs help now.
-    NeedsHelp,
-    /// 連絡不能: could not be reached.
-    Unreachable,
-    /// 不在: not at home when visited.
-    NotHome,
-    /// 入院中: in hospital.
-    Hospital,
-    /// 避難済: at a shelter or elsewhere safe.
-    Evacuated,
-    /// 在宅・無事: safe at home.
-    SafeAtHome,
-    /// 死亡.
-    Deceased,
-}
+crate::code_schema!(
+    SafetyStatus,
+    "A safety status (安否): unconfirmed (未確認: nobody has reached the person yet), needs_help (要救助・要支援: needs help now), unreachable (連絡不能), not_home (不在: not at home when visited), hospital (入院中), evacuated (避難済: at a shelter or elsewhere safe), safe_at_home (在宅・無事), deceased (死亡).",
+    STATUSES.to_vec()
+);
 
 /// Statuses that count as confirmed (安否確認済): the person's situation is known.
 /// `not_home` (不在) and `unreachable` (連絡不能) are attempts that did not reach the person,
@@ -295,23 +277,4 @@ pub async fn counts(store: &Store, activation_id: i64) -> Result<Vec<DistrictCou
         sqlx::query_as(COUNT_SQL).bind(activation_id).bind(Option::<String>::None).fetch_all(pool).await?
     });
     Ok(fold_counts(rows))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The documented statuses are the ones the server takes.
-    #[test]
-    fn the_documented_statuses_are_the_statuses() {
-        let schema = serde_json::to_value(<SafetyStatus as utoipa::PartialSchema>::schema())
-            .expect("a schema serialises");
-        let documented: Vec<&str> = schema["enum"]
-            .as_array()
-            .expect("an enum of strings")
-            .iter()
-            .filter_map(|v| v.as_str())
-            .collect();
-        assert_eq!(documented, STATUSES);
-    }
 }

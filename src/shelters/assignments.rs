@@ -30,28 +30,16 @@ pub const OPERATOR_STATUSES: [&str; 4] = ["arrived", "not_arrived", "left", "tra
 /// Where a transferred person went.
 pub const DESTINATIONS: [&str; 4] = ["hospital", "other_shelter", "home", "other"];
 
-/// [`OPERATOR_STATUSES`], for the API document (the field is a string, checked against the
-/// list so the error says which values are allowed).
-#[derive(ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[allow(dead_code)] // Only its schema is used.
-pub enum OperatorStatus {
-    Arrived,
-    NotArrived,
-    Left,
-    Transferred,
-}
-
-/// [`DESTINATIONS`], for the API document.
-#[derive(ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[allow(dead_code)] // Only its schema is used.
-pub enum TransferDestination {
-    Hospital,
-    OtherShelter,
-    Home,
-    Other,
-}
+crate::code_schema!(
+    OperatorStatus,
+    "What a shelter operator records of an assigned person: arrived (到着), not_arrived (未到着), left (退所), transferred (移送: to hospital, another shelter, home or elsewhere).",
+    OPERATOR_STATUSES.to_vec()
+);
+crate::code_schema!(
+    TransferDestination,
+    "Where a transferred person went: hospital (病院), other_shelter (他の避難所), home (自宅), other (その他).",
+    DESTINATIONS.to_vec()
+);
 
 /// A register person placed in a welfare shelter in one activation.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow, ToSchema)]

@@ -48,33 +48,16 @@ pub const FACILITIES: [(&str, &str); 7] = [
     ("nursing_staff", "看護職員"),
 ];
 
-/// The codes of [`CATEGORIES`], for the API document (the fields themselves are strings,
-/// checked against `CATEGORIES` so an error can name the offending place in the list).
-#[derive(ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[allow(dead_code)] // Only its schema is used.
-pub enum ShelterCategory {
-    Elderly,
-    PhysicalDisability,
-    IntellectualMentalDisability,
-    Dementia,
-    PregnantInfant,
-    MedicalCare,
-}
-
-/// The codes of [`FACILITIES`], for the API document.
-#[derive(ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[allow(dead_code)] // Only its schema is used.
-pub enum ShelterFacility {
-    WheelchairAccess,
-    AccessibleToilet,
-    Oxygen,
-    Generator,
-    Elevator,
-    CareBeds,
-    NursingStaff,
-}
+crate::code_schema!(
+    ShelterCategory,
+    "Who a shelter takes in (受入対象): elderly (高齢者), physical_disability (身体障害), intellectual_mental_disability (知的・精神障害), dementia (認知症), pregnant_infant (妊産婦・乳幼児), medical_care (医療的ケア).",
+    CATEGORIES.iter().map(|(code, _)| *code).collect()
+);
+crate::code_schema!(
+    ShelterFacility,
+    "What a shelter has (設備): wheelchair_access (車いす対応), accessible_toilet (多目的トイレ), oxygen (酸素供給), generator (非常用発電機), elevator (エレベーター), care_beds (介護ベッド), nursing_staff (看護職員).",
+    FACILITIES.iter().map(|(code, _)| *code).collect()
+);
 
 pub fn category_label(code: &str) -> &str {
     CATEGORIES
@@ -377,32 +360,5 @@ pub(crate) fn require_open(activation: &Activation) -> Result<()> {
             "activation_closed",
             "this activation is closed",
         ))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The document's lists of codes are the ones the server checks against.
-    #[test]
-    fn the_documented_codes_are_the_known_ones() {
-        fn codes<T: utoipa::PartialSchema>() -> Vec<String> {
-            let schema = serde_json::to_value(T::schema()).unwrap();
-            serde_json::from_value(schema["enum"].clone()).unwrap()
-        }
-        let known = |list: &[(&str, &str)]| -> Vec<String> {
-            list.iter().map(|(c, _)| c.to_string()).collect()
-        };
-        assert_eq!(codes::<ShelterCategory>(), known(&CATEGORIES));
-        assert_eq!(codes::<ShelterFacility>(), known(&FACILITIES));
-        assert_eq!(
-            codes::<assignments::OperatorStatus>(),
-            assignments::OPERATOR_STATUSES
-        );
-        assert_eq!(
-            codes::<assignments::TransferDestination>(),
-            assignments::DESTINATIONS
-        );
     }
 }
