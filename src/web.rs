@@ -59,3 +59,39 @@ async fn asset(body: &'static str, content_type: &'static str) -> impl IntoRespo
         body,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The page must work on a local network with no internet: everything it loads comes
+    /// from this server or is inline.
+    #[test]
+    fn the_page_loads_nothing_from_elsewhere() {
+        let mut links = 0;
+        for attribute in ["src=\"", "href=\""] {
+            for (at, _) in INDEX_HTML.match_indices(attribute) {
+                let value = &INDEX_HTML[at + attribute.len()..];
+                let value = &value[..value.find('"').unwrap_or(value.len())];
+                links += 1;
+                assert!(
+                    value.starts_with('/') && !value.starts_with("//")
+                        || value.starts_with('#')
+                        || value.starts_with("data:"),
+                    "the page loads {value}"
+                );
+            }
+        }
+        assert!(links >= 3, "the style sheet, the script and the icon");
+        for (name, text) in [
+            ("app.js", APP_JS),
+            ("style.css", STYLE_CSS),
+            ("print.css", PRINT_CSS),
+        ] {
+            assert!(
+                !text.contains("http://") && !text.contains("https://") && !text.contains("url(//"),
+                "{name} names another server"
+            );
+        }
+    }
+}
