@@ -54,6 +54,7 @@ pub async fn run(url: &str, file: &Path) -> anyhow::Result<Backup> {
     ));
     // Whatever happens below, no half-written copy is left behind.
     let _cleanup = RemoveOnDrop(partial.clone());
+    let url = &*crate::store::database_url(url);
     let checked = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         pg_dump(url, &partial).await?
     } else if url.starts_with("sqlite:") {

@@ -56,7 +56,8 @@ enum Command {
 
 #[derive(clap::Args)]
 struct Database {
-    /// sqlite://PATH (default, created on first start) or postgres://USER@HOST/DB.
+    /// sqlite://PATH or just PATH (default, created on first start), or
+    /// postgres://USER@HOST/DB.
     #[arg(long, env = "SAIGAI_DATABASE_URL", default_value = DEFAULT_DATABASE)]
     database: String,
 }
@@ -176,7 +177,7 @@ fn main() -> anyhow::Result<()> {
             Command::User(command) => run_user(command).await,
             Command::Import(command) => run_import(command).await,
             Command::Audit(AuditCommand::Verify { database }) => {
-                let store = Store::open(&database.database).await?;
+                let store = Store::open_existing(&database.database).await?;
                 let broken = saigai_vc::audit::verify(&store)
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -305,7 +306,7 @@ async fn run_user(command: UserCommand) -> anyhow::Result<()> {
             database,
         } => {
             let password = read_password()?;
-            let store = Store::open(&database.database).await?;
+            let store = Store::open_existing(&database.database).await?;
             users::set_password(&store, &name, &password)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;

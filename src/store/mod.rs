@@ -38,10 +38,22 @@ pub enum Engine {
     Postgres,
 }
 
+/// The URL of the database `--database` names: `sqlite://PATH` and `postgres://...` as they
+/// are, and a plain file path (`data/saigai-vc.db`, what `serve` says it created) as SQLite.
+pub fn database_url(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.contains("://") || name.starts_with("sqlite:") {
+        name.into()
+    } else {
+        format!("sqlite://{name}").into()
+    }
+}
+
 impl Store {
-    /// Opens the database named by `url` (`sqlite://PATH` or `postgres://...`), checks its
-    /// settings and runs the embedded migrations for its engine.
+    /// Opens the database named by `url` (`sqlite://PATH`, a plain path, or
+    /// `postgres://...`), creating a SQLite file that is not there yet, checks its settings
+    /// and runs the embedded migrations for its engine.
     pub async fn open(url: &str) -> anyhow::Result<Store> {
+        let url = &*database_url(url);
         let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Store::Postgres(Arc::new(PostgresStore::connect(url).await?))
         } else if url.starts_with("sqlite:") {
@@ -54,6 +66,24 @@ impl Store {
         };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// Opens a database that must already be there: for the commands that only make sense on
+    /// the centre's data (a new password, the audit check), a mistyped SQLite path is an
+    /// error, not a new empty database ("audit log intact" of an empty file would mislead).
+    pub async fn open_existing(url: &str) -> anyhow::Result<Store> {
+        let url = &*database_url(url);
+        if url.starts_with("sqlite:") {
+            let options = <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(url)
+                .map_err(|e| anyhow::anyhow!("invalid SQLite database URL: {e}"))?;
+            let path = options.get_filename();
+            anyhow::ensure!(
+                path.is_file(),
+                "no database at {}: check --database (the server creates its database on first start)",
+                path.display()
+            );
+        }
+        Store::open(url).await
     }
 
     async fn migrate(&self) -> anyhow::Result<()> {

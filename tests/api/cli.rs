@@ -315,6 +315,70 @@ async fn import_register_from_the_command_line_with_a_municipal_mapping_then_ver
     assert!(!ok && out.contains("broken at entry 1"), "{out}");
 }
 
+/// `--database` takes a file's path as well as a URL; the commands that only make sense on
+/// the centre's data refuse a SQLite file that is not there instead of making an empty one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_path_names_the_database_and_a_mistyped_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("centre.db");
+    let path = path.to_str().unwrap();
+    let (ok, out) = run(
+        &[
+            "user",
+            "add",
+            "yamada",
+            "--role",
+            "coordinator",
+            "--password-stdin",
+            "--database",
+            path,
+        ],
+        "yamada's password\n",
+    )
+    .await;
+    assert!(ok && out.contains("added user yamada"), "{out}");
+    // The same database through its URL: the user is there.
+    let url = format!("sqlite://{path}");
+    let (ok, out) = run(
+        &[
+            "user",
+            "passwd",
+            "yamada",
+            "--password-stdin",
+            "--database",
+            &url,
+        ],
+        "a new password\n",
+    )
+    .await;
+    assert!(ok, "{out}");
+
+    let mistyped = dir.path().join("centre.bd");
+    let mistyped = mistyped.to_str().unwrap();
+    for args in [
+        vec![
+            "user",
+            "passwd",
+            "yamada",
+            "--password-stdin",
+            "--database",
+            mistyped,
+        ],
+        vec!["audit", "verify", "--database", mistyped],
+    ] {
+        let (ok, out) = run(&args, "a new password\n").await;
+        assert!(
+            !ok && out.contains("no database at") && out.contains("centre.bd"),
+            "`{}` is refused naming the file: {out}",
+            args[..2].join(" ")
+        );
+    }
+    assert!(
+        !std::path::Path::new(mistyped).exists(),
+        "no empty database is left behind"
+    );
+}
+
 /// A register imported from the command line while the server runs (the CLI writes to the
 /// database directly) still reaches the board: PostgreSQL notifies the server, and on SQLite
 /// the server finds the new events in the table within seconds.
