@@ -379,6 +379,11 @@ async fn run_import(command: ImportCommand) -> anyhow::Result<()> {
     store.close().await;
     progress.finish_and_clear();
     let (report, _events) = result.map_err(|e| anyhow::anyhow!("{e}"))?;
+    // Which file it went into, so a mistyped --database (a new, empty database) shows at once.
+    let url = saigai_vc::store::database_url(&database.database);
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        println!("database: {path}");
+    }
     println!("encoding: {}  rows: {}", report.encoding, report.rows);
     println!(
         "新規 new: {}  更新 updated: {}  変更なし unchanged: {}  削除扱い removed: {}  不正 invalid: {}",

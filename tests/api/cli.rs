@@ -283,6 +283,13 @@ async fn import_register_from_the_command_line_with_a_municipal_mapping_then_ver
     assert!(ok, "{out}");
     assert!(out.contains("取込完了"), "{out}");
     assert!(
+        out.contains(&format!(
+            "database: {}",
+            dir.path().join("register.db").display()
+        )),
+        "says which database it went into: {out}"
+    );
+    assert!(
         out.contains("自治会") || out.contains("登録日"),
         "unmapped columns are listed: {out}"
     );
