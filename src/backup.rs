@@ -18,6 +18,8 @@ use anyhow::{Context, bail, ensure};
 use sqlx::ConnectOptions;
 use sqlx::sqlite::SqliteConnectOptions;
 
+use crate::store::Engine;
+
 /// What a finished backup reports.
 #[derive(Debug)]
 pub struct Backup {
@@ -54,13 +56,9 @@ pub async fn run(url: &str, file: &Path) -> anyhow::Result<Backup> {
     ));
     // Whatever happens below, no half-written copy is left behind.
     let _cleanup = RemoveOnDrop(partial.clone());
-    let url = &*crate::store::database_url(url);
-    let checked = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        pg_dump(url, &partial).await?
-    } else if url.starts_with("sqlite:") {
-        sqlite_copy(url, &partial).await?
-    } else {
-        bail!("unsupported database URL: expected sqlite://PATH or postgres://...");
+    let checked = match crate::store::locate(url)? {
+        (Engine::Postgres, url) => pg_dump(&url, &partial).await?,
+        (Engine::Sqlite, url) => sqlite_copy(&url, &partial).await?,
     };
     std::fs::File::open(&partial)?.sync_all()?;
     // A hard link fails if FILE appeared meanwhile, where a rename would replace it.

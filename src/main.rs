@@ -380,8 +380,10 @@ async fn run_import(command: ImportCommand) -> anyhow::Result<()> {
     progress.finish_and_clear();
     let (report, _events) = result.map_err(|e| anyhow::anyhow!("{e}"))?;
     // Which file it went into, so a mistyped --database (a new, empty database) shows at once.
-    let url = saigai_vc::store::database_url(&database.database);
-    if let Some(path) = url.strip_prefix("sqlite://") {
+    if let Ok((saigai_vc::store::Engine::Sqlite, url)) =
+        saigai_vc::store::locate(&database.database)
+        && let Some(path) = url.strip_prefix("sqlite://")
+    {
         println!("database: {path}");
     }
     println!("encoding: {}  rows: {}", report.encoding, report.rows);

@@ -38,31 +38,33 @@ pub enum Engine {
     Postgres,
 }
 
-/// The URL of the database `--database` names: `sqlite://PATH` and `postgres://...` as they
-/// are, and a plain file path (`data/saigai-vc.db`, what `serve` says it created) as SQLite.
-pub fn database_url(name: &str) -> std::borrow::Cow<'_, str> {
-    if name.contains("://") || name.starts_with("sqlite:") {
-        name.into()
+/// The engine and URL of the database `--database` names: `sqlite://PATH` and
+/// `postgres://...` as they are, and a plain file path (`data/saigai-vc.db`, what `serve` says
+/// it created) as SQLite. Everything that opens a database by name decides the engine here.
+pub fn locate(name: &str) -> anyhow::Result<(Engine, std::borrow::Cow<'_, str>)> {
+    if name.starts_with("postgres://") || name.starts_with("postgresql://") {
+        Ok((Engine::Postgres, name.into()))
+    } else if name.starts_with("sqlite:") {
+        Ok((Engine::Sqlite, name.into()))
+    } else if !name.contains("://") {
+        Ok((Engine::Sqlite, format!("sqlite://{name}").into()))
     } else {
-        format!("sqlite://{name}").into()
+        anyhow::bail!(
+            "unsupported database URL: expected sqlite://PATH, a file's path or postgres://..., got a URL starting with {:?}",
+            name.split(':').next().unwrap_or_default()
+        )
     }
 }
 
 impl Store {
-    /// Opens the database named by `url` (`sqlite://PATH`, a plain path, or
-    /// `postgres://...`), creating a SQLite file that is not there yet, checks its settings
-    /// and runs the embedded migrations for its engine.
-    pub async fn open(url: &str) -> anyhow::Result<Store> {
-        let url = &*database_url(url);
-        let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Store::Postgres(Arc::new(PostgresStore::connect(url).await?))
-        } else if url.starts_with("sqlite:") {
-            Store::Sqlite(Arc::new(SqliteStore::connect(url).await?))
-        } else {
-            anyhow::bail!(
-                "unsupported database URL: expected sqlite://PATH or postgres://..., got a URL starting with {:?}",
-                url.split(':').next().unwrap_or_default()
-            );
+    /// Opens the database named by `name` (see [`locate`]), creating a SQLite file that is
+    /// not there yet, checks its settings and runs the embedded migrations for its engine.
+    pub async fn open(name: &str) -> anyhow::Result<Store> {
+        let store = match locate(name)? {
+            (Engine::Postgres, url) => {
+                Store::Postgres(Arc::new(PostgresStore::connect(&url).await?))
+            }
+            (Engine::Sqlite, url) => Store::Sqlite(Arc::new(SqliteStore::connect(&url).await?)),
         };
         store.migrate().await?;
         Ok(store)
@@ -71,10 +73,9 @@ impl Store {
     /// Opens a database that must already be there: for the commands that only make sense on
     /// the centre's data (a new password, the audit check), a mistyped SQLite path is an
     /// error, not a new empty database ("audit log intact" of an empty file would mislead).
-    pub async fn open_existing(url: &str) -> anyhow::Result<Store> {
-        let url = &*database_url(url);
-        if url.starts_with("sqlite:") {
-            let options = <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(url)
+    pub async fn open_existing(name: &str) -> anyhow::Result<Store> {
+        if let (Engine::Sqlite, url) = locate(name)? {
+            let options = <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(&url)
                 .map_err(|e| anyhow::anyhow!("invalid SQLite database URL: {e}"))?;
             let path = options.get_filename();
             anyhow::ensure!(
@@ -83,7 +84,7 @@ impl Store {
                 path.display()
             );
         }
-        Store::open(url).await
+        Store::open(name).await
     }
 
     async fn migrate(&self) -> anyhow::Result<()> {
